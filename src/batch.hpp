@@ -1,0 +1,59 @@
+// The problem every trial shares, and a batch of trials: the plan going in, trajectories and summaries out.
+#pragma once
+
+#include "core.hpp"
+
+#include <cstdint>
+#include <vector>
+
+namespace lrf {
+
+struct Problem {
+  RunConfig config;
+  std::vector<double> x, y;
+  std::int64_t sum_block = 8192; // see DataView: 8192 for numpy < 2.3, x.size() for numpy >= 2.3
+
+  DataView data() const {
+    auto n = static_cast<std::int64_t>(x.size());
+    return DataView{x.data(), y.data(), n, sum_block < n ? sum_block : n};
+  }
+  std::int64_t row_length() const { return std::int64_t{config.epochs} + 1; }
+};
+
+// Trials [first, first + size()) of a run. Trajectories are row-major: trial i's step k at [i * row + k].
+struct Batch {
+  std::int64_t first = 0;
+
+  // The plan, filled before a backend runs.
+  std::vector<double> start_weight;
+  std::vector<Scan> scan;
+  std::vector<double> factor;
+
+  // Filled by the backend.
+  std::vector<double> loss, weight, lr;
+  std::vector<std::int32_t> steps;
+  std::vector<Status> status;
+
+  // Filled by the analysis after the backend.
+  std::vector<double> suggested_lr;
+
+  std::int64_t size() const { return static_cast<std::int64_t>(start_weight.size()); }
+
+  // Sizes the output arrays for the current plan (keeps capacity between batches).
+  void size_outputs(std::int64_t row) {
+    auto n = static_cast<std::size_t>(size());
+    for (auto *v : {&loss, &weight, &lr})
+      v->resize(n * static_cast<std::size_t>(row));
+    steps.resize(n);
+    status.resize(n);
+    suggested_lr.resize(n);
+  }
+
+  TrialParams params(std::int64_t i) const { return TrialParams{start_weight[i], scan[i], factor[i]}; }
+  TrajectoryOut out(std::int64_t i, std::int64_t row) {
+    std::int64_t at = i * row;
+    return TrajectoryOut{loss.data() + at, weight.data() + at, lr.data() + at, 1};
+  }
+};
+
+} // namespace lrf

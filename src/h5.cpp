@@ -1,0 +1,42 @@
+#include "h5.hpp"
+
+namespace lrf::h5 {
+
+void silence_errors() {
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+}
+
+Id open_read(const std::string &path) {
+  return Id(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+}
+
+bool exists(hid_t file, const std::string &name) {
+  for (std::size_t at = name.find('/', 1);; at = name.find('/', at + 1)) {
+    std::string prefix = name.substr(0, at);
+    if (H5Lexists(file, prefix.c_str(), H5P_DEFAULT) <= 0)
+      return false;
+    if (at == std::string::npos)
+      return true;
+  }
+}
+
+std::string read_vector(hid_t file, const std::string &name, std::vector<double> &out) {
+  Id set(H5Dopen2(file, name.c_str(), H5P_DEFAULT), H5Dclose);
+  if (!set)
+    return "cannot open the dataset";
+  Id type(H5Dget_type(set.get()), H5Tclose);
+  H5T_class_t cls = H5Tget_class(type.get());
+  if (cls != H5T_FLOAT && cls != H5T_INTEGER)
+    return "not a numeric dataset";
+  Id space(H5Dget_space(set.get()), H5Sclose);
+  if (H5Sget_simple_extent_ndims(space.get()) != 1)
+    return "not a 1-D dataset";
+  hsize_t n = 0;
+  H5Sget_simple_extent_dims(space.get(), &n, nullptr);
+  out.resize(static_cast<std::size_t>(n));
+  if (n > 0 && H5Dread(set.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) < 0)
+    return "cannot read the values (corrupt or truncated file?)";
+  return "";
+}
+
+} // namespace lrf::h5

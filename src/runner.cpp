@@ -1,0 +1,47 @@
+#include "runner.hpp"
+
+#include "errors.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+namespace lrf {
+
+std::int64_t default_batch(const Problem &problem, std::int64_t trials) {
+  const std::int64_t bytes_per_trial = 3 * problem.row_length() * static_cast<std::int64_t>(sizeof(double));
+  const std::int64_t budget = std::int64_t{256} << 20;
+  return std::clamp<std::int64_t>(budget / bytes_per_trial, 1, std::max<std::int64_t>(trials, 1));
+}
+
+RunResult run_trials(const Problem &problem, const Plan &plan, Backend &backend, Sink &sink,
+                     const RunControl &control) {
+  using clock = std::chrono::steady_clock;
+  auto seconds_since = [](clock::time_point t) {
+    return std::chrono::duration<double>(clock::now() - t).count();
+  };
+  const auto start = clock::now();
+  const std::int64_t total = plan.size();
+  const std::int64_t batch_size = control.batch > 0 ? control.batch : default_batch(problem, total);
+  RunResult result;
+  Batch batch;
+  for (std::int64_t first = 0; first < total; first += batch_size) {
+    if (control.stop && control.stop->load())
+      throw RunError("interrupted");
+    plan.fill(first, std::min(batch_size, total - first), batch);
+    batch.size_outputs(problem.row_length());
+    auto t = clock::now();
+    backend.run(problem, batch);
+    result.compute_seconds += seconds_since(t);
+    suggest(problem, batch);
+    result.summary.add(batch);
+    t = clock::now();
+    sink.write(batch);
+    result.write_seconds += seconds_since(t);
+    if (control.progress)
+      control.progress(first + batch.size(), total, seconds_since(start));
+  }
+  result.total_seconds = seconds_since(start);
+  return result;
+}
+
+} // namespace lrf

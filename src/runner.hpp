@@ -1,0 +1,36 @@
+// The run loop: plan -> batches -> backend -> suggestions -> sink, with the summary built as it goes.
+#pragma once
+
+#include "analysis.hpp"
+#include "backend.hpp"
+#include "h5_output.hpp"
+#include "plan.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+
+namespace lrf {
+
+struct RunResult {
+  Summary summary;
+  double compute_seconds = 0; // backend time
+  double write_seconds = 0;   // sink time
+  double total_seconds = 0;
+};
+
+// Trials per batch when the user gives none: trajectory buffers of about 256 MiB.
+std::int64_t default_batch(const Problem &problem, std::int64_t trials);
+
+struct RunControl {
+  std::int64_t batch = 0; // trials per batch; 0 = default_batch
+  // Called after each batch with (trials done, trials in all, seconds so far).
+  std::function<void(std::int64_t, std::int64_t, double)> progress;
+  const std::atomic<bool> *stop = nullptr; // set (by a signal) to end the run between batches
+};
+
+// Runs every trial of the plan. Throws RunError if stopped or a backend or the sink fails.
+RunResult run_trials(const Problem &problem, const Plan &plan, Backend &backend, Sink &sink,
+                     const RunControl &control = {});
+
+} // namespace lrf

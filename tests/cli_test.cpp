@@ -1,0 +1,221 @@
+// The command line as a user meets it: a good run, and every bad input: one line on stderr naming the
+// option and the value, exit code 2, and no file written or changed.
+#include "test_util.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <sys/wait.h>
+
+namespace lrf::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Outcome {
+  int code;
+  std::string out, err;
+};
+
+std::string slurp(const fs::path &p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class Cli : public ::testing::Test {
+protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("lrf_cli_test_" + std::to_string(::getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // Runs lrfinder in the scratch folder.
+  Outcome lrfinder(const std::string &args) {
+    std::string cmd = "cd '" + dir_.string() + "' && '" LRF_BINARY "' " + args + " >stdout.txt 2>stderr.txt";
+    int status = std::system(cmd.c_str());
+    Outcome o{WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(dir_ / "stdout.txt"),
+              slurp(dir_ / "stderr.txt")};
+    fs::remove(dir_ / "stdout.txt");
+    fs::remove(dir_ / "stderr.txt");
+    return o;
+  }
+  void write(const std::string &name, const std::string &text) { std::ofstream(dir_ / name) << text; }
+  // Every file in the scratch folder, hidden temporaries included.
+  std::vector<std::string> files() {
+    std::vector<std::string> names;
+    for (const auto &e : fs::directory_iterator(dir_))
+      names.push_back(e.path().filename().string());
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+  // A bad input: exit 2, exactly `line` on stderr, nothing on stdout, no file made or changed.
+  void expect_rejected(const std::string &args, const std::string &line) {
+    auto before = files();
+    Outcome o = lrfinder(args);
+    EXPECT_EQ(o.code, 2) << args;
+    EXPECT_EQ(o.err, line + "\n") << args;
+    EXPECT_EQ(o.out, "") << args;
+    EXPECT_EQ(files(), before) << args;
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(Cli, RunWritesTheFileAndASummary) {
+  Outcome o = lrfinder("run -n 300 --seed 3 --backend cpu");
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(o.err, "");
+  EXPECT_NE(o.out.find("lrfinder: 300 trials on cpu"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("suggested lr median"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("trials/s"), std::string::npos) << o.out;
+  EXPECT_EQ(files(), std::vector<std::string>{"lrfinder.h5"});
+}
+
+TEST_F(Cli, AutoSaysWhichBackendItChose) {
+  Outcome o = lrfinder("run -n 20 -o auto.h5");
+  ASSERT_EQ(o.code, 0) << o.err;
+#if !defined(LRF_WITH_CUDA)
+  EXPECT_EQ(o.err,
+            "lrfinder: no usable GPU (this build has no CUDA backend (built without a CUDA compiler or with "
+            "-DLRF_CUDA=OFF)); running on the cpu backend\n");
+#endif
+  EXPECT_TRUE(fs::exists(dir_ / "auto.h5"));
+}
+
+TEST_F(Cli, QuietPrintsNothing) {
+  Outcome o = lrfinder("run -n 20 -q");
+  EXPECT_EQ(o.code, 0);
+  EXPECT_EQ(o.out + o.err, "");
+}
+
+TEST_F(Cli, DataAndTrialsFromCsv) {
+  write("data.csv", "x,y\n0,0\n1,2\n2,4.5\n3,5.5\n");
+  write("trials.csv", "start_weight,scan,factor\n4,exp,1.2\n-1,linear,1e-3\n");
+  Outcome o = lrfinder("run --data data.csv --trials-from trials.csv -o t.h5");
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_NE(o.out.find("2 trials on"), std::string::npos) << o.out;
+}
+
+TEST_F(Cli, InfoListsBackends) {
+  Outcome o = lrfinder("info");
+  EXPECT_EQ(o.code, 0);
+  EXPECT_NE(o.out.find("backends     serial, cpu"), std::string::npos) << o.out;
+}
+
+TEST_F(Cli, BadCountsAndNumbers) {
+  expect_rejected("run -n abc", "lrfinder: error: --trials: 'abc' is not a whole number >= 1");
+  expect_rejected("run -n 0", "lrfinder: error: --trials: '0' is not a whole number >= 1");
+  expect_rejected("run -n -5", "lrfinder: error: --trials: '-5' is not a whole number >= 1");
+  expect_rejected("run --epochs 0", "lrfinder: error: --epochs: '0' is not a whole number >= 1");
+  expect_rejected("run --base-lr 0", "lrfinder: error: --base-lr: '0' is not a number > 0");
+  expect_rejected("run --base-lr -1e-3", "lrfinder: error: --base-lr: '-1e-3' is not a number > 0");
+  expect_rejected("run --base-lr nan", "lrfinder: error: --base-lr: 'nan' is not a number > 0");
+  expect_rejected("run --exp-factors 1", "lrfinder: error: --exp-factors: '1': an exp factor must be > 1");
+  expect_rejected("run --exp-factors 1.1,0.9",
+                  "lrfinder: error: --exp-factors: '0.9': an exp factor must be > 1");
+  expect_rejected("run --linear-factors 0",
+                  "lrfinder: error: --linear-factors: '0': a linear factor must be > 0");
+  expect_rejected("run --linear-factors x", "lrfinder: error: --linear-factors: 'x' in 'x' is not a number");
+  expect_rejected("run --linear-factors 1e-2:1e-3",
+                  "lrfinder: error: --linear-factors: range '1e-2:1e-3' must have LO < HI");
+  expect_rejected("run --w-min 5 --w-max 5", "lrfinder: error: --w-min 5 must be below --w-max 5");
+  expect_rejected("run --w-min 0.1 --w-max -1e-3",
+                  "lrfinder: error: --w-min 0.1 must be below --w-max -0.001");
+  expect_rejected("run --threads -1", "lrfinder: error: --threads: '-1' is not a whole number >= 0");
+  expect_rejected("run --scan sideways", "lrfinder: error: --scan: sideways not in {linear,exp,both}");
+}
+
+TEST_F(Cli, BadDataFiles) {
+  expect_rejected("run --data missing.csv",
+                  "lrfinder: error: --data missing.csv: cannot open: No such file or directory");
+  write("empty.csv", "");
+  expect_rejected("run --data empty.csv",
+                  "lrfinder: error: --data empty.csv: empty file: expected the header 'x,y'");
+  write("header.csv", "a,b\n1,2\n");
+  expect_rejected("run --data header.csv",
+                  "lrfinder: error: --data header.csv: line 1: expected the header 'x,y', got 'a,b'");
+  write("rows.csv", "x,y\n");
+  expect_rejected("run --data rows.csv", "lrfinder: error: --data rows.csv: no data rows after the header");
+  write("cols.csv", "x,y\n1,2\n3,4,5\n");
+  expect_rejected("run --data cols.csv",
+                  "lrfinder: error: --data cols.csv: line 3: expected 2 columns (x,y), got 3");
+  write("nan.csv", "x,y\n1,2\n3,nan\n");
+  expect_rejected("run --data nan.csv", "lrfinder: error: --data nan.csv: line 3: y 'nan' is not finite");
+  write("word.csv", "x,y\n1,two\n");
+  expect_rejected("run --data word.csv", "lrfinder: error: --data word.csv: line 2: y 'two' is not a number");
+  write("trials.csv", "start_weight,scan,factor\n1,sideways,2\n");
+  expect_rejected("run --trials-from trials.csv",
+                  "lrfinder: error: --trials-from trials.csv: line 2: scan 'sideways' is not linear or exp");
+  write("trials2.csv", "start_weight,scan,factor\n1,exp,0.5\n");
+  expect_rejected(
+      "run --trials-from trials2.csv",
+      "lrfinder: error: --trials-from trials2.csv: line 2: factor '0.5': an exp factor must be > 1");
+  write("bad.h5", std::string("\x89HDF\r\n\x1a\n", 8) + "truncated");
+  expect_rejected("run --data bad.h5",
+                  "lrfinder: error: --data bad.h5: cannot open as HDF5 (corrupt or truncated?)");
+}
+
+TEST_F(Cli, HdfDataOfDifferentLengths) {
+  {
+    h5::Id f(H5Fcreate((dir_ / "xy.h5").c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
+    for (auto [name, n] : {std::pair{"x", 3}, std::pair{"y", 4}}) {
+      hsize_t dims = n;
+      std::vector<double> v(n, 1.0);
+      h5::Id space(H5Screate_simple(1, &dims, nullptr), H5Sclose);
+      h5::Id set(
+          H5Dcreate2(f.get(), name, H5T_IEEE_F64LE, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+          H5Dclose);
+      H5Dwrite(set.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data());
+    }
+  }
+  expect_rejected("run --data xy.h5", "lrfinder: error: --data xy.h5: /x has 3 values but /y has 4");
+}
+
+TEST_F(Cli, BadOutputs) {
+  write("taken.h5", "precious");
+  expect_rejected("run -o taken.h5",
+                  "lrfinder: error: --output taken.h5: exists (use --overwrite to replace it)");
+  EXPECT_EQ(slurp(dir_ / "taken.h5"), "precious");
+  expect_rejected("run -o nowhere/out.h5",
+                  "lrfinder: error: --output nowhere/out.h5: folder 'nowhere' does not exist");
+  fs::create_directories(dir_ / "sub");
+  expect_rejected("run -o sub", "lrfinder: error: --output sub: is a folder");
+  Outcome o = lrfinder("run -n 5 -q -o taken.h5 --overwrite");
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_NE(slurp(dir_ / "taken.h5"), "precious");
+}
+
+TEST_F(Cli, CudaWithoutAGpu) {
+#if defined(LRF_WITH_CUDA)
+  // Only meaningful where no GPU is usable; on a GPU machine the cuda backend runs instead.
+  Outcome probe = lrfinder("info");
+  if (probe.out.find("no usable GPU") == std::string::npos)
+    GTEST_SKIP() << "a GPU is usable here";
+  Outcome o = lrfinder("run -n 5 --backend cuda");
+  EXPECT_EQ(o.code, 2);
+  EXPECT_EQ(o.err.rfind("lrfinder: error: --backend cuda: no usable GPU: ", 0), 0u) << o.err;
+  EXPECT_EQ(files(), std::vector<std::string>{});
+#else
+  expect_rejected(
+      "run --backend cuda",
+      "lrfinder: error: --backend cuda: no usable GPU: this build has no CUDA backend (built without a "
+      "CUDA compiler or with -DLRF_CUDA=OFF)");
+#endif
+}
+
+TEST_F(Cli, UnknownOptionsAndMissingSubcommand) {
+  expect_rejected("run --bogus", "lrfinder: error: The following argument was not expected: --bogus");
+  expect_rejected("", "lrfinder: error: A subcommand is required");
+  expect_rejected("run --backend gpu", "lrfinder: error: --backend: gpu not in {auto,cuda,cpu,serial}");
+}
+
+} // namespace
+} // namespace lrf::test

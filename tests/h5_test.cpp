@@ -1,0 +1,119 @@
+// The HDF5 file: written batch by batch, read back with the HDF5 API, equal byte for byte to what the
+// backend produced; complete under its final name or not there at all.
+#include "test_util.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+namespace lrf::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path scratch(const std::string &name) {
+  fs::path dir = fs::temp_directory_path() / ("lrf_h5_test_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  fs::path p = dir / name;
+  fs::remove(p);
+  return p;
+}
+
+template <class T> std::vector<T> read_all(hid_t file, const char *name, hid_t mem_type, std::size_t n) {
+  std::vector<T> v(n);
+  h5::Id set(H5Dopen2(file, name, H5P_DEFAULT), H5Dclose);
+  EXPECT_TRUE(set) << name;
+  EXPECT_GE(H5Dread(set.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), 0) << name;
+  return v;
+}
+
+std::string read_string_attr(hid_t file, const char *name) {
+  h5::Id attr(H5Aopen(file, name, H5P_DEFAULT), H5Aclose);
+  h5::Id type(H5Aget_type(attr.get()), H5Tclose);
+  char *text = nullptr;
+  H5Aread(attr.get(), type.get(), &text);
+  std::string s = text ? text : "";
+  H5free_memory(text);
+  return s;
+}
+
+TEST(H5Output, RoundTripEqualsTheBackendsBytes) {
+  Problem p = seed_problem(200);
+  PlanOptions o;
+  o.trials = 1234;
+  o.seed = 11;
+  Plan plan(o);
+  auto cpu = make_cpu_backend(2);
+  MemorySink want = run_all(p, plan, *cpu);
+
+  fs::path path = scratch("round_trip.h5");
+  OutputInfo info{11, "cpu", "test device", "0.0.0", "lrfinder run -n 1234", -5, 10};
+  {
+    H5Writer writer(path.string(), p, plan.size(), info);
+    RunControl control;
+    control.batch = 100; // batch edges fall inside HDF5 chunks
+    run_trials(p, plan, *cpu, writer, control);
+    EXPECT_FALSE(fs::exists(path)) << "the final name appears only on commit";
+    EXPECT_TRUE(fs::exists(writer.temp_path()));
+    writer.commit();
+  }
+  ASSERT_TRUE(fs::exists(path));
+  h5::Id file = h5::open_read(path.string());
+  ASSERT_TRUE(file);
+  const std::size_t n = 1234, cells = n * 201;
+  EXPECT_TRUE(same_bytes(read_all<double>(file.get(), "/loss", H5T_NATIVE_DOUBLE, cells), want.loss));
+  EXPECT_TRUE(same_bytes(read_all<double>(file.get(), "/weight", H5T_NATIVE_DOUBLE, cells), want.weight));
+  EXPECT_TRUE(same_bytes(read_all<double>(file.get(), "/lr", H5T_NATIVE_DOUBLE, cells), want.lr));
+  EXPECT_TRUE(
+      same_bytes(read_all<std::int32_t>(file.get(), "/trials/steps", H5T_NATIVE_INT32, n), want.steps));
+  EXPECT_TRUE(same_bytes(read_all<Status>(file.get(), "/trials/status", H5T_NATIVE_UINT8, n), want.status));
+  EXPECT_TRUE(same_bytes(read_all<double>(file.get(), "/trials/suggested_lr", H5T_NATIVE_DOUBLE, n),
+                         want.suggested_lr));
+  Batch plan_batch;
+  plan.fill(0, plan.size(), plan_batch);
+  EXPECT_TRUE(same_bytes(read_all<double>(file.get(), "/trials/start_weight", H5T_NATIVE_DOUBLE, n),
+                         plan_batch.start_weight));
+  EXPECT_TRUE(same_bytes(read_all<Scan>(file.get(), "/trials/scan", H5T_NATIVE_UINT8, n), plan_batch.scan));
+  EXPECT_TRUE(
+      same_bytes(read_all<double>(file.get(), "/trials/factor", H5T_NATIVE_DOUBLE, n), plan_batch.factor));
+  EXPECT_TRUE(same_bytes(read_all<double>(file.get(), "/data/x", H5T_NATIVE_DOUBLE, 100), p.x));
+  EXPECT_TRUE(same_bytes(read_all<double>(file.get(), "/data/y", H5T_NATIVE_DOUBLE, 100), p.y));
+  EXPECT_EQ(read_string_attr(file.get(), "backend"), "cpu");
+  EXPECT_EQ(read_string_attr(file.get(), "command_line"), "lrfinder run -n 1234");
+  std::int32_t epochs = 0;
+  h5::Id attr(H5Aopen(file.get(), "epochs", H5P_DEFAULT), H5Aclose);
+  H5Aread(attr.get(), H5T_NATIVE_INT32, &epochs);
+  EXPECT_EQ(epochs, 200);
+}
+
+TEST(H5Output, AnUnfinishedFileLeavesNothingBehind) {
+  Problem p = seed_problem(10);
+  fs::path path = scratch("unfinished.h5");
+  std::string temp;
+  {
+    H5Writer writer(path.string(), p, 10, OutputInfo{});
+    temp = writer.temp_path();
+    EXPECT_TRUE(fs::exists(temp));
+  } // no commit: as when a run fails or is interrupted
+  EXPECT_FALSE(fs::exists(temp));
+  EXPECT_FALSE(fs::exists(path));
+}
+
+TEST(H5Output, CommitReplacesAnOldFileWhole) {
+  Problem p = seed_problem(10);
+  fs::path path = scratch("replaced.h5");
+  std::ofstream(path) << "old contents";
+  H5Writer writer(path.string(), p, 3, OutputInfo{});
+  PlanOptions o;
+  o.trials = 3;
+  auto serial = make_serial_backend();
+  run_trials(p, Plan(o), *serial, writer);
+  EXPECT_EQ(fs::file_size(path), 12u) << "the old file stays until the new one is complete";
+  writer.commit();
+  EXPECT_TRUE(h5::open_read(path.string()));
+}
+
+} // namespace
+} // namespace lrf::test

@@ -1,0 +1,38 @@
+# Runs lrfinder on several workloads and checks every trial against the seed's loop in numpy
+# (scripts/reference.py check), bit for bit.
+file(REMOVE_RECURSE ${WORK})
+file(MAKE_DIRECTORY ${WORK})
+
+function(run_and_check name)
+  execute_process(COMMAND ${LRFINDER} run -q -o ${WORK}/${name}.h5 ${ARGN} RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "lrfinder run ${ARGN}: exit ${rc}")
+  endif()
+  execute_process(COMMAND ${PYTHON} ${SOURCE}/scripts/reference.py check ${WORK}/${name}.h5
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  message(STATUS "${name}: ${out}${err}")
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "${name}: differs from the seed's loop")
+  endif()
+endfunction()
+
+# The seed's workload: both scans, start weights in [-5, 10].
+run_and_check(seed -n 400 --seed 7 --backend cpu)
+run_and_check(seed_serial -n 100 --seed 8 --backend serial --epochs 300)
+# Drawn factors and a wider start range.
+run_and_check(ranges -n 200 --seed 9 --linear-factors 1e-5:1e-2 --exp-factors 1.01:1.5 --w-min -50 --w-max 60)
+
+# Noisy data past numpy's 8192-element buffers, in this numpy's summation order.
+execute_process(COMMAND ${PYTHON} -c "
+import numpy as np
+rng = np.random.default_rng(3)
+x = np.linspace(-2, 5, 9000)
+y = 0.7 * x + rng.normal(size=x.size)
+np.savetxt('${WORK}/noisy.csv', np.c_[x, y], delimiter=',', header='x,y', comments='', fmt='%.17g')
+major, minor = (int(p) for p in np.__version__.split('.')[:2])
+print('blocked' if (major, minor) < (2, 3) else 'whole', end='')"
+  OUTPUT_VARIABLE mode RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "python3 with numpy and h5py is needed (scripts/test.sh installs them)")
+endif()
+run_and_check(noisy -n 24 --seed 10 --data ${WORK}/noisy.csv --numpy-sum ${mode} --epochs 200)

@@ -1,0 +1,69 @@
+// Helpers the tests share: problems, running a backend into memory, byte-for-byte comparison.
+#pragma once
+
+#include "analysis.hpp"
+#include "backend.hpp"
+#include "data_io.hpp"
+#include "errors.hpp"
+#include "h5_output.hpp"
+#include "plan.hpp"
+#include "runner.hpp"
+
+#include <cstring>
+#include <vector>
+
+namespace lrf::test {
+
+// Keeps everything a run writes, as whole arrays.
+struct MemorySink : Sink {
+  std::int64_t row = 0;
+  std::vector<double> loss, weight, lr, suggested_lr;
+  std::vector<std::int32_t> steps;
+  std::vector<Status> status;
+  explicit MemorySink(const Problem &p, std::int64_t trials) : row(p.row_length()) {
+    loss.resize(trials * row);
+    weight.resize(trials * row);
+    lr.resize(trials * row);
+    suggested_lr.resize(trials);
+    steps.resize(trials);
+    status.resize(trials);
+  }
+  void write(const Batch &b) override {
+    std::copy(b.loss.begin(), b.loss.end(), loss.begin() + b.first * row);
+    std::copy(b.weight.begin(), b.weight.end(), weight.begin() + b.first * row);
+    std::copy(b.lr.begin(), b.lr.end(), lr.begin() + b.first * row);
+    std::copy(b.suggested_lr.begin(), b.suggested_lr.end(), suggested_lr.begin() + b.first);
+    std::copy(b.steps.begin(), b.steps.end(), steps.begin() + b.first);
+    std::copy(b.status.begin(), b.status.end(), status.begin() + b.first);
+  }
+};
+
+template <class T> bool same_bytes(const std::vector<T> &a, const std::vector<T> &b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
+}
+
+inline bool same_bytes(const MemorySink &a, const MemorySink &b) {
+  return same_bytes(a.loss, b.loss) && same_bytes(a.weight, b.weight) && same_bytes(a.lr, b.lr) &&
+         same_bytes(a.suggested_lr, b.suggested_lr) && same_bytes(a.steps, b.steps) &&
+         same_bytes(a.status, b.status);
+}
+
+inline Problem seed_problem(std::int32_t epochs = 500) {
+  Problem p;
+  p.config.epochs = epochs;
+  XY d = seed_data();
+  p.x = d.x;
+  p.y = d.y;
+  return p;
+}
+
+inline MemorySink run_all(const Problem &problem, const Plan &plan, Backend &backend,
+                          std::int64_t batch = 0) {
+  MemorySink sink(problem, plan.size());
+  RunControl control;
+  control.batch = batch;
+  run_trials(problem, plan, backend, sink, control);
+  return sink;
+}
+
+} // namespace lrf::test
