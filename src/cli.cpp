@@ -280,7 +280,8 @@ int run_run(const RunOptions &o, const std::string &cmdline) {
   if (!o.quiet && !note.empty())
     std::fprintf(stderr, "lrfinder: %s\n", note.c_str());
 
-  OutputInfo info{o.seed, backend->name(), backend->device(), LRF_VERSION, cmdline, o.w_min, o.w_max};
+  OutputInfo info{o.seed,  backend->name(), backend->device(), LRF_VERSION,
+                  cmdline, o.w_min,         o.w_max,           o.numpy_sum};
   H5Writer writer(o.output, problem, plan.size(), info);
   RunControl control;
   control.batch = o.batch;

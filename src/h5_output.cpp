@@ -101,6 +101,7 @@ H5Writer::H5Writer(std::string final_path, const Problem &problem, std::int64_t 
     put_attr(f, "w_max", H5T_NATIVE_DOUBLE, &info.w_max);
     const std::int64_t block = problem.data().sum_block;
     put_attr(f, "sum_block", H5T_NATIVE_INT64, &block);
+    put_attr(f, "numpy_sum", info.numpy_sum);
     put_attr(f, "backend", info.backend);
     put_attr(f, "device", info.device);
     put_attr(f, "version", info.version);

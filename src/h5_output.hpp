@@ -22,6 +22,7 @@ struct OutputInfo {
   std::uint64_t seed = 0;
   std::string backend, device, version, command_line;
   double w_min = 0, w_max = 0;
+  std::string numpy_sum = "blocked"; // the summation order matched: blocked (numpy < 2.3) or whole
 };
 
 class H5Writer final : public Sink {

@@ -211,6 +211,20 @@ TEST_F(Cli, CudaWithoutAGpu) {
 #endif
 }
 
+TEST_F(Cli, InterruptedRunLeavesNothingAndExits130) {
+  // A long run in small batches, interrupted once its temporary file exists.
+  std::string cmd = "cd '" + dir_.string() +
+                    "' && ('" LRF_BINARY "' run -q -n 100000000 --batch 2000 -o big.h5 "
+                    "2>stderr.txt & pid=$!; while ! ls -A | grep -q '^.big.h5.tmp'; do sleep 0.05; done; "
+                    "kill -INT $pid; wait $pid; echo $? >code.txt)";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  EXPECT_EQ(slurp(dir_ / "code.txt"), "130\n");
+  EXPECT_EQ(slurp(dir_ / "stderr.txt"), "lrfinder: error: interrupted; nothing written\n");
+  fs::remove(dir_ / "code.txt");
+  fs::remove(dir_ / "stderr.txt");
+  EXPECT_EQ(files(), std::vector<std::string>{});
+}
+
 TEST_F(Cli, UnknownOptionsAndMissingSubcommand) {
   expect_rejected("run --bogus", "lrfinder: error: The following argument was not expected: --bogus");
   expect_rejected("", "lrfinder: error: A subcommand is required");

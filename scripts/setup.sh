@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs what lrfinder needs to build (and, with --tests, to test) on Debian/Ubuntu, where it is missing.
+# System packages come from apt-get (as root, or through sudo); Python packages for the tests from pip.
+set -euo pipefail
+
+want_tests=0
+[ "${1:-}" = "--tests" ] && want_tests=1
+
+packages=(cmake ninja-build g++ pkg-config libhdf5-dev libcli11-dev)
+[ "$want_tests" = 1 ] && packages+=(libgtest-dev libbenchmark-dev python3 python3-pip hdf5-tools)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if command -v apt-get >/dev/null; then
+    sudo=""
+    [ "$(id -u)" != 0 ] && sudo="sudo"
+    echo "setup: installing ${missing[*]}" >&2
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "setup: please install ${missing[*]} (no apt-get here)" >&2
+    exit 1
+  fi
+fi
+
+# The tests compare against the seed's loop in numpy and read HDF5 from Python.
+if [ "$want_tests" = 1 ] && ! python3 -c "import numpy, h5py, matplotlib" 2>/dev/null; then
+  echo "setup: installing numpy, h5py and matplotlib for python3" >&2
+  python3 -m pip install -q numpy h5py matplotlib 2>/dev/null ||
+    python3 -m pip install -q --break-system-packages numpy h5py matplotlib
+fi
+
+# nvcc in the toolkit's usual place but not on PATH: the CUDA backend is still built.
+if ! command -v nvcc >/dev/null && [ -x /usr/local/cuda/bin/nvcc ]; then
+  echo "export PATH=/usr/local/cuda/bin:\$PATH"
+fi
