@@ -1,6 +1,10 @@
 // Backends agree byte for byte: serial and cpu, any thread count, any batch size; and the stop rules.
 #include "test_util.hpp"
 
+#if defined(LRF_WITH_CUDA)
+#include "../kernels/cuda_backend.hpp"
+#endif
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -56,15 +60,17 @@ TEST(Backends, CpuEqualsSerialOnLargerNoisyDataInBothSummationOrders) {
 }
 
 TEST(Backends, AutomaticFallsBackToCpuAndSaysSoWithoutAGpu) {
-#if !defined(LRF_WITH_CUDA)
+#if defined(LRF_WITH_CUDA)
+  std::string why;
+  if (cuda_usable({}, &why))
+    GTEST_SKIP() << "a GPU is usable here: auto picks cuda";
+#endif
   std::string note;
   auto b = make_backend(BackendKind::automatic, {}, &note);
   EXPECT_EQ(b->name(), "cpu");
-  EXPECT_NE(note.find("running on the cpu backend"), std::string::npos) << note;
+  EXPECT_EQ(note.rfind("no usable GPU (", 0), 0u) << note;
+  EXPECT_NE(note.find("); running on the cpu backend"), std::string::npos) << note;
   EXPECT_THROW(make_backend(BackendKind::cuda, {}, nullptr), InputError);
-#else
-  GTEST_SKIP() << "built with CUDA: the fallback is covered by the CLI test where no GPU is usable";
-#endif
 }
 
 TEST(StopRules, DivergesRightAfterRecordingTheFirstLossAboveTheThreshold) {
