@@ -22,10 +22,20 @@ double suggested_lr(const double *loss, const double *lr, std::int32_t steps) {
   return best_lr;
 }
 
-void suggest(const Problem &problem, Batch &batch) {
+const std::vector<std::string> &rule_names() {
+  static const std::vector<std::string> names{"steep"};
+  return names;
+}
+
+void suggest(const Problem &problem, const AnalysisOptions &options, Batch &batch) {
+  (void)options; // one rule so far: steep
   const std::int64_t row = problem.row_length();
+  batch.suggest.resize(rule_names().size());
+  for (auto &values : batch.suggest)
+    values.resize(static_cast<std::size_t>(batch.size()));
   for (std::int64_t i = 0; i < batch.size(); ++i)
-    batch.suggested_lr[i] = suggested_lr(&batch.loss[i * row], &batch.lr[i * row], batch.steps[i]);
+    batch.suggest[0][i] = suggested_lr(&batch.loss[i * row], &batch.lr[i * row], batch.steps[i]);
+  batch.suggested_lr = batch.suggest[0];
 }
 
 Summary::Summary() : bins_(static_cast<std::size_t>((kHighDecade - kLowDecade) * kBinsPerDecade), 0) {}

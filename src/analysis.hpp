@@ -6,17 +6,26 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace lrf {
+
+// How the suggestion rules read a trajectory (set by `lrfinder run` options, see setup_analysis_options).
+struct AnalysisOptions {
+  std::string suggest = "steep"; // the rule behind /trials/suggested_lr and the run's headline
+};
+
+// The suggestion rules, in the order of Batch::suggest and of /trials/suggest/<rule> in the file.
+const std::vector<std::string> &rule_names();
 
 // The learning rate at the steepest descent of loss against ln(lr) before the lowest loss: over steps
 // k = 1..argmin(loss) where lr grew, the k with the most negative (loss[k] - loss[k-1]) / ln(lr[k]/lr[k-1]);
 // the answer is lr[k], the rate that made that drop. NaN where the loss never falls.
 double suggested_lr(const double *loss, const double *lr, std::int32_t steps);
 
-// Fills batch.suggested_lr from the batch's trajectories.
-void suggest(const Problem &problem, Batch &batch);
+// Fills batch.suggest (every rule) and batch.suggested_lr (the headline rule) from the trajectories.
+void suggest(const Problem &problem, const AnalysisOptions &options, Batch &batch);
 
 // Counts, steps and the distribution of suggestions over every trial seen. Quantiles come from a
 // histogram of log10(lr) with kBinsPerDecade bins a decade, so they are exact to 0.12%.

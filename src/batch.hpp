@@ -34,7 +34,9 @@ struct Batch {
   std::vector<std::int32_t> steps;
   std::vector<Status> status;
 
-  // Filled by the analysis after the backend.
+  // Filled by the analysis after the backend: suggest[r][i] is rule r's answer for trial i (rule_names()),
+  // suggested_lr the headline rule's.
+  std::vector<std::vector<double>> suggest;
   std::vector<double> suggested_lr;
 
   std::int64_t size() const { return static_cast<std::int64_t>(start_weight.size()); }

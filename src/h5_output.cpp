@@ -1,5 +1,6 @@
 #include "h5_output.hpp"
 
+#include "analysis.hpp"
 #include "errors.hpp"
 
 #include <algorithm>
@@ -132,6 +133,11 @@ H5Writer::H5Writer(std::string final_path, const Problem &problem, std::int64_t 
     suggested_ = make_dataset(t, "suggested_lr", H5T_IEEE_F64LE, n, 0, &nan);
     put_attr(suggested_.get(), "meaning",
              "lr at the steepest descent of loss against ln(lr) before the minimum");
+    h5::Id rules_group(H5Gcreate2(t, "suggest", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+    if (!rules_group)
+      throw RunError("groups");
+    for (const std::string &rule : rule_names())
+      rules_.push_back(make_dataset(rules_group.get(), rule.c_str(), H5T_IEEE_F64LE, n, 0, &nan));
     write_contiguous(data_group.get(), "x", problem.x);
     write_contiguous(data_group.get(), "y", problem.y);
   } catch (const RunError &e) {
@@ -143,6 +149,8 @@ H5Writer::H5Writer(std::string final_path, const Problem &problem, std::int64_t 
 
 bool H5Writer::close_all() {
   bool ok = true;
+  for (h5::Id &set : rules_)
+    ok = set.close() && ok;
   for (h5::Id *set :
        {&loss_, &weight_, &lr_, &start_weight_, &scan_, &factor_, &steps_, &status_, &suggested_})
     ok = set->close() && ok;
@@ -169,6 +177,8 @@ void H5Writer::write(const Batch &b) {
     write_rows(steps_, H5T_NATIVE_INT32, b.first, b.size(), 0, b.steps.data());
     write_rows(status_, H5T_NATIVE_UINT8, b.first, b.size(), 0, b.status.data());
     write_rows(suggested_, H5T_NATIVE_DOUBLE, b.first, b.size(), 0, b.suggested_lr.data());
+    for (std::size_t r = 0; r < rules_.size(); ++r)
+      write_rows(rules_[r], H5T_NATIVE_DOUBLE, b.first, b.size(), 0, b.suggest[r].data());
   } catch (const RunError &e) {
     fail(temp_path_, e.what());
   }

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace lrf {
 
@@ -46,6 +47,7 @@ private:
   std::int64_t row_;
   h5::Id file_;
   h5::Id loss_, weight_, lr_, start_weight_, scan_, factor_, steps_, status_, suggested_;
+  std::vector<h5::Id> rules_; // /trials/suggest/<rule>, in rule_names() order
 };
 
 } // namespace lrf

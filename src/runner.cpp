@@ -25,14 +25,14 @@ RunResult run_trials(const Problem &problem, const Plan &plan, Backend &backend,
   RunResult result;
   Batch batch;
   for (std::int64_t first = 0; first < total; first += batch_size) {
-    if (control.stop && control.stop->load())
+    if (control.signal && control.signal->load())
       throw RunError("interrupted");
     plan.fill(first, std::min(batch_size, total - first), batch);
     batch.size_outputs(problem.row_length());
     auto t = clock::now();
     backend.run(problem, batch);
     result.compute_seconds += seconds_since(t);
-    suggest(problem, batch);
+    suggest(problem, control.analysis, batch);
     result.summary.add(batch);
     t = clock::now();
     sink.write(batch);

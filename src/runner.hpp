@@ -26,7 +26,8 @@ struct RunControl {
   std::int64_t batch = 0; // trials per batch; 0 = default_batch
   // Called after each batch with (trials done, trials in all, seconds so far).
   std::function<void(std::int64_t, std::int64_t, double)> progress;
-  const std::atomic<bool> *stop = nullptr; // set (by a signal) to end the run between batches
+  AnalysisOptions analysis;
+  const std::atomic<int> *signal = nullptr; // non-zero (the signal number) ends the run between batches
 };
 
 // Runs every trial of the plan. Throws RunError if stopped or a backend or the sink fails.

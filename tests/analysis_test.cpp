@@ -64,7 +64,7 @@ TEST(Summary, MergeEqualsOneSummaryOfEverything) {
   Problem p = seed_problem();
   b.size_outputs(p.row_length());
   make_cpu_backend(1)->run(p, b);
-  suggest(p, b);
+  suggest(p, {}, b);
   Summary all, half1, half2;
   all.add(b);
   all.add(b);
