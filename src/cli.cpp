@@ -82,13 +82,14 @@ CLI::Validator count_at_least(long long lo) {
 }
 
 std::string shortest(double v) {
+  std::string best;
   char buf[32];
   for (int digits = 1; digits <= 17; ++digits) {
     std::snprintf(buf, sizeof buf, "%.*g", digits, v);
-    if (std::strtod(buf, nullptr) == v)
-      break;
+    if (std::strtod(buf, nullptr) == v && (best.empty() || std::string(buf).size() < best.size()))
+      best = buf; // "10" rather than "1e+01"
   }
-  return buf;
+  return best;
 }
 
 void check_output(const std::string &path, bool overwrite) {
@@ -122,6 +123,7 @@ int cli_main(int argc, char **argv) {
   CLI::App *run = app.add_subcommand("run", "run the trials and write every trajectory to HDF5");
   commands.emplace_back(run, setup_run(*run, cmdline));
   add(setup_info, "info", "build options, backends compiled in, devices seen");
+  add(setup_merge, "merge", "merge the shard files of one run into one result");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp &e) {
@@ -136,6 +138,7 @@ int cli_main(int argc, char **argv) {
   }
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
+  std::signal(SIGUSR1, on_signal);
   try {
     for (auto &[sub, command] : commands)
       if (sub->parsed())

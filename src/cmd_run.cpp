@@ -2,12 +2,15 @@
 #include "commands.hpp"
 #include "data_io.hpp"
 #include "errors.hpp"
+#include "h5_input.hpp"
 #include "report.hpp"
 #include "runner.hpp"
 #include "version.hpp"
 
 #include <cmath>
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <unistd.h>
@@ -33,6 +36,8 @@ struct RunOptions {
   std::string data;
   std::string numpy_sum = "blocked";
   std::string trials_from;
+  std::string shard;
+  bool no_resume = false;
   bool overwrite = false;
   bool quiet = false;
   AnalysisOptions analysis;
@@ -79,20 +84,24 @@ std::string human_seconds(double s) {
   return buf;
 }
 
-void print_summary(const RunOptions &o, const Backend &backend, const RunResult &r) {
-  const Summary &s = r.summary;
+// `s` covers every trial of the file, `r` what this run computed (less, where it resumed a partial file).
+void print_summary(const std::string &output, const Backend &backend, const Summary &s, const RunResult &r) {
   const double compute = r.compute_seconds > 0 ? r.compute_seconds : 1e-9;
-  std::printf("lrfinder: %lld trials on %s (%s)\n", static_cast<long long>(s.trials), backend.name().c_str(),
+  std::printf("lrfinder: %lld trials on %s (%s)", static_cast<long long>(s.trials), backend.name().c_str(),
               backend.device().c_str());
+  if (s.trials > r.summary.trials)
+    std::printf(", %lld of them from the resumed partial file",
+                static_cast<long long>(s.trials - r.summary.trials));
+  std::printf("\n");
   std::printf("  steps        %lld updates, %.1f per trial; diverged %lld, completed %lld, stalled %lld\n",
               static_cast<long long>(s.steps), static_cast<double>(s.steps) / static_cast<double>(s.trials),
               static_cast<long long>(s.status[0]), static_cast<long long>(s.status[1]),
               static_cast<long long>(s.status[2]));
   std::printf("  compute      %.3f s, %.4g trials/s, %.4g steps/s (writing %.3f s, total %.3f s)\n",
-              r.compute_seconds, static_cast<double>(s.trials) / compute,
-              static_cast<double>(s.steps) / compute, r.write_seconds, r.total_seconds);
+              r.compute_seconds, static_cast<double>(r.summary.trials) / compute,
+              static_cast<double>(r.summary.steps) / compute, r.write_seconds, r.total_seconds);
   print_statistics(stdout, s);
-  std::printf("  output       %s\n", o.output.c_str());
+  std::printf("  output       %s\n", output.c_str());
 }
 
 void setup_run_options(CLI::App &app, RunOptions &o) {
@@ -146,9 +155,129 @@ void setup_run_options(CLI::App &app, RunOptions &o) {
   app.add_option("--trials-from", o.trials_from,
                  "CSV with header start_weight,scan,factor: run exactly these trials")
       ->excludes(trials);
+  app.add_option("--shard", o.shard,
+                 "K/N: run the K-th of N equal parts of the trials (default in a SLURM job array: its task)");
+  app.add_flag("--no-resume", o.no_resume,
+               "start afresh even where a stopped run of these settings left a partial file");
   app.add_flag("--overwrite", o.overwrite, "replace an existing output file");
   app.add_flag("-q,--quiet", o.quiet, "print nothing but errors");
   setup_analysis_options(app, o.analysis);
+}
+
+// 64-bit FNV-1a of some bytes: names the data or trial list in the run's config.
+std::uint64_t fnv1a(const void *bytes, std::size_t n, std::uint64_t h = 0xcbf29ce484222325ull) {
+  const auto *p = static_cast<const unsigned char *>(bytes);
+  for (std::size_t i = 0; i < n; ++i)
+    h = (h ^ p[i]) * 0x100000001b3ull;
+  return h;
+}
+
+std::string hex(std::uint64_t v) {
+  char buf[20];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+std::string describe(const FactorSpec &f) {
+  if (f.is_range())
+    return shortest(f.lo) + ":" + shortest(f.hi);
+  std::string s;
+  for (double v : f.values)
+    s += (s.empty() ? "" : ",") + shortest(v);
+  return s;
+}
+
+// Every setting that decides the results, canonically: a shard or a resumed run must match it exactly.
+std::string run_config(const RunOptions &o, const Problem &p, const PlanOptions &plan) {
+  std::string c =
+      "epochs=" + std::to_string(o.epochs) + " base_lr=" + shortest(o.base_lr) +
+      " diverge=" + shortest(o.diverge) + " numpy_sum=" + o.numpy_sum + " suggest=" + o.analysis.suggest +
+      " data=" + std::to_string(p.x.size()) + ":" +
+      hex(fnv1a(p.y.data(), p.y.size() * sizeof(double), fnv1a(p.x.data(), p.x.size() * sizeof(double))));
+  if (!plan.explicit_trials.empty()) {
+    std::uint64_t h = 0xcbf29ce484222325ull;
+    for (const TrialParams &t : plan.explicit_trials) {
+      h = fnv1a(&t.start_weight, sizeof t.start_weight, h);
+      h = fnv1a(&t.scan, sizeof t.scan, h);
+      h = fnv1a(&t.factor, sizeof t.factor, h);
+    }
+    return c + " trials_from=" + std::to_string(plan.explicit_trials.size()) + ":" + hex(h);
+  }
+  return c + " trials=" + std::to_string(o.trials) + " seed=" + std::to_string(o.seed) + " w=[" +
+         shortest(o.w_min) + "," + shortest(o.w_max) + ") scan=" + o.scan +
+         (plan.linear ? " linear_factors=" + describe(plan.linear_factors) : "") +
+         (plan.exp ? " exp_factors=" + describe(plan.exp_factors) : "");
+}
+
+struct Shard {
+  std::int64_t k = 0, n = 1;
+};
+
+// --shard K/N, or inside a SLURM job array its task's place in the array; n = 1 for a whole run.
+Shard pick_shard(const RunOptions &o) {
+  Shard s;
+  if (!o.shard.empty()) {
+    char *end = nullptr;
+    s.k = std::strtoll(o.shard.c_str(), &end, 10);
+    if (end == o.shard.c_str() || *end != '/')
+      throw InputError("--shard: '" + o.shard + "' is not K/N");
+    const char *n_text = end + 1;
+    s.n = std::strtoll(n_text, &end, 10);
+    if (end == n_text || *end != '\0' || s.n < 1 || s.k < 0 || s.k >= s.n)
+      throw InputError("--shard: '" + o.shard + "' is not K/N with 0 <= K < N");
+    return s;
+  }
+  const char *count = std::getenv("SLURM_ARRAY_TASK_COUNT");
+  const char *id = std::getenv("SLURM_ARRAY_TASK_ID");
+  if (!count || !id)
+    return s;
+  const char *min = std::getenv("SLURM_ARRAY_TASK_MIN");
+  s.n = std::atoll(count);
+  s.k = std::atoll(id) - (min ? std::atoll(min) : 0);
+  if (s.n < 1 || s.k < 0 || s.k >= s.n)
+    throw InputError("SLURM_ARRAY_TASK_ID=" + std::string(id) +
+                     " does not fit SLURM_ARRAY_TASK_COUNT=" + std::string(count) +
+                     (min ? " and SLURM_ARRAY_TASK_MIN=" + std::string(min) : "") + "; give --shard K/N");
+  if (!o.quiet)
+    std::fprintf(stderr, "lrfinder: shard %lld/%lld from the SLURM job array (SLURM_ARRAY_TASK_ID=%s)\n",
+                 static_cast<long long>(s.k), static_cast<long long>(s.n), id);
+  return s;
+}
+
+// A shard's output: {shard} in the name replaced by K, or else -shard-K-of-N before the extension.
+std::string shard_output(const std::string &output, const Shard &s) {
+  if (s.n == 1)
+    return output;
+  const std::string k = std::to_string(s.k);
+  auto at = output.find("{shard}");
+  if (at != std::string::npos)
+    return output.substr(0, at) + k + output.substr(at + 7);
+  auto slash = output.rfind('/');
+  auto dot = output.rfind('.');
+  if (dot == std::string::npos || (slash != std::string::npos && dot < slash))
+    dot = output.size();
+  return output.substr(0, dot) + "-shard-" + k + "-of-" + std::to_string(s.n) + output.substr(dot);
+}
+
+// Trials [T*k/N, T*(k+1)/N) of T: shards of equal size within one, covering every trial once.
+TrialRange shard_range(std::int64_t total, const Shard &s) {
+  auto edge = [&](std::int64_t k) {
+    return static_cast<std::int64_t>(static_cast<unsigned __int128>(total) * k / s.n);
+  };
+  return TrialRange{edge(s.k), edge(s.k + 1) - edge(s.k), total};
+}
+
+// The summary of the trials a resumed run had done before, from its partial file.
+Summary summary_of(const std::string &path, std::int64_t trials) {
+  ResultFile file(path);
+  Summary summary;
+  Batch batch;
+  constexpr std::int64_t kBlock = 1 << 20;
+  for (std::int64_t row = 0; row < trials; row += kBlock) {
+    file.read(row, std::min(kBlock, trials - row), batch, false);
+    summary.add(batch);
+  }
+  return summary;
 }
 
 int run_run(const RunOptions &o, const std::string &cmdline) {
@@ -166,7 +295,9 @@ int run_run(const RunOptions &o, const std::string &cmdline) {
   if (!o.trials_from.empty())
     plan_options.explicit_trials = read_trials(o.trials_from);
   XY data = o.data.empty() ? seed_data() : read_data(o.data);
-  check_output(o.output, o.overwrite);
+  const Shard shard = pick_shard(o);
+  const std::string output = shard_output(o.output, shard);
+  check_output(output, o.overwrite);
 
   Problem problem;
   problem.config = RunConfig{o.base_lr, o.epochs, o.diverge};
@@ -174,6 +305,7 @@ int run_run(const RunOptions &o, const std::string &cmdline) {
   problem.y = std::move(data.y);
   problem.sum_block = o.numpy_sum == "blocked" ? 8192 : static_cast<std::int64_t>(problem.x.size());
   Plan plan(plan_options);
+  const TrialRange range = shard_range(plan.size(), shard);
 
   std::string note;
   const std::map<std::string, BackendKind> kinds{{"auto", BackendKind::automatic},
@@ -184,13 +316,29 @@ int run_run(const RunOptions &o, const std::string &cmdline) {
   if (!o.quiet && !note.empty())
     std::fprintf(stderr, "lrfinder: %s\n", note.c_str());
 
-  OutputInfo info{o.seed,  backend->name(), backend->device(), LRF_VERSION,
-                  cmdline, o.w_min,         o.w_max,           o.numpy_sum};
-  H5Writer writer(o.output, problem, plan.size(), info);
+  OutputInfo info;
+  info.seed = o.seed;
+  info.backend = backend->name();
+  info.device = backend->device();
+  info.version = LRF_VERSION;
+  info.command_line = cmdline;
+  info.w_min = o.w_min;
+  info.w_max = o.w_max;
+  info.numpy_sum = o.numpy_sum;
+  info.config = run_config(o, problem, plan_options);
+  info.shard = shard.n > 1 ? std::to_string(shard.k) + "/" + std::to_string(shard.n) : "";
+  info.suggest = o.analysis.suggest;
+  H5Writer writer(output, problem, range, info, !o.no_resume);
+  if (!o.quiet && !writer.resume_note().empty())
+    std::fprintf(stderr, "lrfinder: %s\n", writer.resume_note().c_str());
+  Summary before = writer.done() > 0 ? summary_of(writer.partial_path(), writer.done()) : Summary();
+
   RunControl control;
   control.batch = o.batch;
   control.analysis = o.analysis;
   control.signal = &g_signal;
+  control.begin = range.first + writer.done();
+  control.end = range.first + range.count;
   const bool show_progress = !o.quiet && ::isatty(STDERR_FILENO);
   if (show_progress)
     control.progress = [](std::int64_t done, std::int64_t total, double seconds) {
@@ -201,12 +349,28 @@ int run_run(const RunOptions &o, const std::string &cmdline) {
                    human_seconds(static_cast<double>(total - done) / rate).c_str());
       std::fflush(stderr);
     };
-  RunResult result = run_trials(problem, plan, *backend, writer, control);
+  RunResult result;
+  try {
+    result = run_trials(problem, plan, *backend, writer, control);
+  } catch (const Stopped &stop) {
+    if (stop.signal == SIGINT)
+      throw; // Ctrl-C: the partial file goes with the run
+    writer.keep();
+    if (show_progress)
+      std::fprintf(stderr, "\r\033[K");
+    std::fprintf(stderr,
+                 "lrfinder: stopped by signal %d after %lld of %lld trials; %s keeps them: run the same "
+                 "command again to continue\n",
+                 stop.signal, static_cast<long long>(writer.done()), static_cast<long long>(range.count),
+                 writer.partial_path().c_str());
+    return kExitResumable;
+  }
   writer.commit();
   if (show_progress)
     std::fprintf(stderr, "\r\033[K");
+  before.merge(result.summary);
   if (!o.quiet)
-    print_summary(o, *backend, result);
+    print_summary(output, *backend, before, result);
   return 0;
 }
 

@@ -12,11 +12,16 @@ namespace lrf {
 
 using Command = std::function<int()>;
 
+// Exit code of a run stopped by SIGTERM or SIGUSR1 after checkpointing: run it again to continue
+// (EX_TEMPFAIL of sysexits.h).
+constexpr int kExitResumable = 75;
+
 // The signal that asked the tool to stop (SIGINT, SIGTERM, SIGUSR1), or 0.
 extern std::atomic<int> g_signal;
 
 Command setup_run(CLI::App &app, const std::string &command_line);
 Command setup_info(CLI::App &app);
+Command setup_merge(CLI::App &app);
 
 struct AnalysisOptions;
 // The analysis options of `lrfinder run` (src/analysis_cli.cpp).

@@ -20,6 +20,45 @@ bool exists(hid_t file, const std::string &name) {
   }
 }
 
+namespace {
+
+bool read_numeric_attr(hid_t where, const char *name, hid_t mem_type, void *value) {
+  if (H5Aexists(where, name) <= 0)
+    return false;
+  Id attr(H5Aopen(where, name, H5P_DEFAULT), H5Aclose);
+  Id type(H5Aget_type(attr.get()), H5Tclose);
+  H5T_class_t cls = H5Tget_class(type.get());
+  return (cls == H5T_INTEGER || cls == H5T_FLOAT) && H5Aread(attr.get(), mem_type, value) >= 0;
+}
+
+} // namespace
+
+bool read_attr(hid_t where, const char *name, std::int64_t &value) {
+  return read_numeric_attr(where, name, H5T_NATIVE_INT64, &value);
+}
+
+bool read_attr(hid_t where, const char *name, double &value) {
+  return read_numeric_attr(where, name, H5T_NATIVE_DOUBLE, &value);
+}
+
+bool read_attr(hid_t where, const char *name, std::string &value) {
+  if (H5Aexists(where, name) <= 0)
+    return false;
+  Id attr(H5Aopen(where, name, H5P_DEFAULT), H5Aclose);
+  Id type(H5Aget_type(attr.get()), H5Tclose);
+  if (H5Tget_class(type.get()) != H5T_STRING || !H5Tis_variable_str(type.get()))
+    return false;
+  Id mem(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(mem.get(), H5T_VARIABLE);
+  H5Tset_cset(mem.get(), H5T_CSET_UTF8);
+  char *text = nullptr;
+  if (H5Aread(attr.get(), mem.get(), &text) < 0)
+    return false;
+  value = text ? text : "";
+  H5free_memory(text);
+  return true;
+}
+
 std::string read_vector(hid_t file, const std::string &name, std::vector<double> &out) {
   Id set(H5Dopen2(file, name.c_str(), H5P_DEFAULT), H5Dclose);
   if (!set)

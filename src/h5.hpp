@@ -3,6 +3,7 @@
 
 #include <hdf5.h>
 
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -54,6 +55,11 @@ Id open_read(const std::string &path);
 
 // True if every component of the absolute path `name` (e.g. "/trials/steps") exists in the file.
 bool exists(hid_t file, const std::string &name);
+
+// Reads a scalar attribute of `where` (a file or dataset); false if it is missing or of another kind.
+bool read_attr(hid_t where, const char *name, std::string &value);
+bool read_attr(hid_t where, const char *name, std::int64_t &value);
+bool read_attr(hid_t where, const char *name, double &value);
 
 // Reads a 1-D numeric dataset as float64. Returns "" or what is wrong with it.
 std::string read_vector(hid_t file, const std::string &name, std::vector<double> &out);

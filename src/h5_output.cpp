@@ -1,13 +1,13 @@
 #include "h5_output.hpp"
 
-#include "analysis.hpp"
 #include "errors.hpp"
+#include "h5_layout.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <unistd.h>
+#include <sys/stat.h>
 
 namespace lrf {
 namespace {
@@ -19,6 +19,8 @@ constexpr std::size_t kChunkBytes = std::size_t{1} << 20; // ~1 MiB chunks: h5py
 }
 
 void put_attr(hid_t where, const char *name, hid_t type, const void *value) {
+  if (H5Aexists(where, name) > 0)
+    H5Adelete(where, name);
   h5::Id space(H5Screate(H5S_SCALAR), H5Sclose);
   h5::Id attr(H5Acreate2(where, name, type, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
   if (!attr || H5Awrite(attr.get(), type, value) < 0)
@@ -33,31 +35,48 @@ void put_attr(hid_t where, const char *name, const std::string &value) {
   put_attr(where, name, type.get(), &text);
 }
 
-// A chunked dataset of shape (rows, cols) (cols = 0: 1-D) filled with `fill` where never written.
-h5::Id make_dataset(hid_t parent, const char *name, hid_t type, hsize_t rows, hsize_t cols,
-                    const void *fill) {
+void put_attr(hid_t where, const char *name, std::int64_t value) {
+  put_attr(where, name, H5T_NATIVE_INT64, &value);
+}
+
+// A chunked dataset of shape (rows, cols) (cols = 0: 1-D) filled with NaN (floats) or all-ones bits
+// (integers: -1, 255) where never written.
+h5::Id make_dataset(hid_t file, const Column &c, hsize_t rows, hsize_t cols) {
   const int rank = cols ? 2 : 1;
   hsize_t dims[2] = {rows, cols};
-  const hsize_t elem = H5Tget_size(type);
+  const hsize_t elem = H5Tget_size(c.file_type);
   hsize_t chunk_rows = std::max<hsize_t>(1, kChunkBytes / (elem * std::max<hsize_t>(cols, 1)));
-  hsize_t chunk[2] = {std::min(rows, chunk_rows), cols};
+  hsize_t chunk[2] = {std::max<hsize_t>(1, std::min(rows, chunk_rows)), cols};
   h5::Id space(H5Screate_simple(rank, dims, nullptr), H5Sclose);
   h5::Id dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
   H5Pset_chunk(dcpl.get(), rank, chunk);
-  H5Pset_fill_value(dcpl.get(), type, fill);
+  const double nan = NAN;
+  const std::int64_t ones = -1;
+  if (H5Tget_class(c.file_type) == H5T_FLOAT)
+    H5Pset_fill_value(dcpl.get(), H5T_NATIVE_DOUBLE, &nan);
+  else
+    H5Pset_fill_value(dcpl.get(), H5T_NATIVE_INT64, &ones);
   H5Pset_fill_time(dcpl.get(), H5D_FILL_TIME_IFSET);
-  h5::Id dapl(H5Pcreate(H5P_DATASET_ACCESS), H5Pclose);
-  H5Pset_chunk_cache(dapl.get(), 10007, 64 * kChunkBytes, 1.0); // batch edges split chunks: keep them
-  h5::Id set(H5Dcreate2(parent, name, type, space.get(), H5P_DEFAULT, dcpl.get(), dapl.get()), H5Dclose);
+  h5::Id set(H5Dcreate2(file, c.path.c_str(), c.file_type, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
+             H5Dclose);
   if (!set)
-    throw RunError(std::string("dataset ") + name);
+    throw RunError("dataset " + c.path);
+  if (!c.attr_name.empty())
+    put_attr(set.get(), c.attr_name.c_str(), c.attr_text);
   return set;
 }
 
-void write_contiguous(hid_t parent, const char *name, const std::vector<double> &v) {
+// Batch edges split chunks: a cache big enough to keep the chunks a batch touches.
+h5::Id open_dataset(hid_t file, const Column &c) {
+  h5::Id dapl(H5Pcreate(H5P_DATASET_ACCESS), H5Pclose);
+  H5Pset_chunk_cache(dapl.get(), 10007, 64 * kChunkBytes, 1.0);
+  return h5::Id(H5Dopen2(file, c.path.c_str(), dapl.get()), H5Dclose);
+}
+
+void write_contiguous(hid_t file, const char *name, const std::vector<double> &v) {
   hsize_t n = v.size();
   h5::Id space(H5Screate_simple(1, &n, nullptr), H5Sclose);
-  h5::Id set(H5Dcreate2(parent, name, H5T_IEEE_F64LE, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+  h5::Id set(H5Dcreate2(file, name, H5T_IEEE_F64LE, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
              H5Dclose);
   if (!set || H5Dwrite(set.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) < 0)
     throw RunError(std::string("dataset ") + name);
@@ -76,123 +95,217 @@ void write_rows(const h5::Id &set, hid_t mem_type, std::int64_t first, std::int6
     throw RunError("write failed (disk full?)");
 }
 
-std::string temp_name(const std::string &final_path) {
+// The root attributes that describe the run and the trials the file holds.
+void write_run_attributes(hid_t f, const Problem &problem, const OutputInfo &info, const TrialRange &range,
+                          std::int64_t done) {
+  const RunConfig &c = problem.config;
+  put_attr(f, "base_lr", H5T_NATIVE_DOUBLE, &c.base_lr);
+  put_attr(f, "epochs", H5T_NATIVE_INT32, &c.epochs);
+  put_attr(f, "diverge", H5T_NATIVE_DOUBLE, &c.diverge);
+  put_attr(f, "seed", H5T_NATIVE_UINT64, &info.seed);
+  put_attr(f, "w_min", H5T_NATIVE_DOUBLE, &info.w_min);
+  put_attr(f, "w_max", H5T_NATIVE_DOUBLE, &info.w_max);
+  put_attr(f, "sum_block", problem.data().sum_block);
+  put_attr(f, "numpy_sum", info.numpy_sum);
+  put_attr(f, "suggest", info.suggest);
+  put_attr(f, "backend", info.backend);
+  put_attr(f, "device", info.device);
+  put_attr(f, "version", info.version);
+  put_attr(f, "command_line", info.command_line);
+  put_attr(f, "config", info.config);
+  put_attr(f, "shard", info.shard);
+  put_attr(f, "first_trial", range.first);
+  put_attr(f, "trials", range.count);
+  put_attr(f, "total_trials", range.total);
+  put_attr(f, "trials_done", done);
+}
+
+// The groups of the layout, then /data/x and /data/y.
+void write_groups_and_data(hid_t f, const Problem &problem) {
+  for (const std::string &g : result_groups()) {
+    h5::Id group(H5Gcreate2(f, g.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+    if (!group)
+      throw RunError("group " + g);
+  }
+  write_contiguous(f, "/data/x", problem.x);
+  write_contiguous(f, "/data/y", problem.y);
+}
+
+std::string partial_name(const std::string &final_path) {
   auto slash = final_path.rfind('/');
   std::string dir = slash == std::string::npos ? "" : final_path.substr(0, slash + 1);
   std::string base = slash == std::string::npos ? final_path : final_path.substr(slash + 1);
-  return dir + "." + base + ".tmp" + std::to_string(::getpid());
+  return dir + "." + base + ".partial";
 }
 
 } // namespace
 
 H5Writer::H5Writer(std::string final_path, const Problem &problem, std::int64_t trials,
                    const OutputInfo &info)
-    : final_path_(std::move(final_path)), temp_path_(temp_name(final_path_)), row_(problem.row_length()) {
-  file_ = h5::Id(H5Fcreate(temp_path_.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
+    : H5Writer(std::move(final_path), problem, TrialRange{0, trials, trials}, info, false) {}
+
+H5Writer::H5Writer(std::string final_path, const Problem &problem, TrialRange range, const OutputInfo &info,
+                   bool resume)
+    : final_path_(std::move(final_path)), partial_path_(partial_name(final_path_)),
+      row_(problem.row_length()), range_(range) {
+  struct stat st {};
+  const bool exists = ::stat(partial_path_.c_str(), &st) == 0;
+  if (exists && resume && open_partial(info))
+    return;
+  if (exists)
+    resume_note_ = resume ? "discarding " + partial_path_ + ": it is not a partial run of these settings"
+                          : "replacing the partial file " + partial_path_;
+  create(problem, info);
+}
+
+bool H5Writer::open_partial(const OutputInfo &info) {
+  file_ = h5::Id(H5Fopen(partial_path_.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), H5Fclose);
   if (!file_)
-    fail(final_path_, "cannot create " + temp_path_ + ": " + std::strerror(errno));
+    return false;
+  std::string config;
+  std::int64_t first = -1, count = -1, total = -1, done = -1;
+  const hid_t f = file_.get();
+  if (!h5::read_attr(f, "config", config) || !h5::read_attr(f, "first_trial", first) ||
+      !h5::read_attr(f, "trials", count) || !h5::read_attr(f, "total_trials", total) ||
+      !h5::read_attr(f, "trials_done", done) || config != info.config || first != range_.first ||
+      count != range_.count || total != range_.total || done < 0 || done > count) {
+    file_.close();
+    return false;
+  }
+  for (const Column &c : result_columns()) {
+    sets_.push_back(open_dataset(f, c));
+    if (!sets_.back()) {
+      close_all();
+      return false;
+    }
+  }
+  done_ = done;
+  resume_note_ = "resuming " + partial_path_ + " after " + std::to_string(done) + " of " +
+                 std::to_string(count) + " trials";
+  // The latest run describes the file: same results, perhaps another backend.
+  put_attr(f, "backend", info.backend);
+  put_attr(f, "device", info.device);
+  put_attr(f, "command_line", info.command_line);
+  return true;
+}
+
+void H5Writer::create(const Problem &problem, const OutputInfo &info) {
+  file_ = h5::Id(H5Fcreate(partial_path_.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
+  if (!file_)
+    fail(final_path_, "cannot create " + partial_path_ + ": " + std::strerror(errno));
   try {
     const hid_t f = file_.get();
-    const RunConfig &c = problem.config;
-    put_attr(f, "base_lr", H5T_NATIVE_DOUBLE, &c.base_lr);
-    put_attr(f, "epochs", H5T_NATIVE_INT32, &c.epochs);
-    put_attr(f, "diverge", H5T_NATIVE_DOUBLE, &c.diverge);
-    put_attr(f, "seed", H5T_NATIVE_UINT64, &info.seed);
-    put_attr(f, "w_min", H5T_NATIVE_DOUBLE, &info.w_min);
-    put_attr(f, "w_max", H5T_NATIVE_DOUBLE, &info.w_max);
-    const std::int64_t block = problem.data().sum_block;
-    put_attr(f, "sum_block", H5T_NATIVE_INT64, &block);
-    put_attr(f, "numpy_sum", info.numpy_sum);
-    put_attr(f, "backend", info.backend);
-    put_attr(f, "device", info.device);
-    put_attr(f, "version", info.version);
-    put_attr(f, "command_line", info.command_line);
-
-    const double nan = NAN;
-    const auto n = static_cast<hsize_t>(trials), cols = static_cast<hsize_t>(row_);
-    loss_ = make_dataset(f, "/loss", H5T_IEEE_F64LE, n, cols, &nan);
-    weight_ = make_dataset(f, "/weight", H5T_IEEE_F64LE, n, cols, &nan);
-    lr_ = make_dataset(f, "/lr", H5T_IEEE_F64LE, n, cols, &nan);
-
-    h5::Id trials_group(H5Gcreate2(f, "/trials", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
-    h5::Id data_group(H5Gcreate2(f, "/data", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
-    if (!trials_group || !data_group)
-      throw RunError("groups");
-    const hid_t t = trials_group.get();
-    const std::uint8_t u8_fill = 255;
-    const std::int32_t i32_fill = -1;
-    start_weight_ = make_dataset(t, "start_weight", H5T_IEEE_F64LE, n, 0, &nan);
-    scan_ = make_dataset(t, "scan", H5T_STD_U8LE, n, 0, &u8_fill);
-    put_attr(scan_.get(), "codes", "0: linear (lr += factor), 1: exp (lr *= factor)");
-    factor_ = make_dataset(t, "factor", H5T_IEEE_F64LE, n, 0, &nan);
-    steps_ = make_dataset(t, "steps", H5T_STD_I32LE, n, 0, &i32_fill);
-    put_attr(steps_.get(), "meaning", "updates performed; the trajectory has steps + 1 entries");
-    status_ = make_dataset(t, "status", H5T_STD_U8LE, n, 0, &u8_fill);
-    put_attr(status_.get(), "codes",
-             "0: diverged (loss > diverge), 1: completed (ran all epochs), 2: stalled (w stopped moving)");
-    suggested_ = make_dataset(t, "suggested_lr", H5T_IEEE_F64LE, n, 0, &nan);
-    put_attr(suggested_.get(), "meaning",
-             "lr at the steepest descent of loss against ln(lr) before the minimum");
-    h5::Id rules_group(H5Gcreate2(t, "suggest", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
-    if (!rules_group)
-      throw RunError("groups");
-    for (const std::string &rule : rule_names())
-      rules_.push_back(make_dataset(rules_group.get(), rule.c_str(), H5T_IEEE_F64LE, n, 0, &nan));
-    write_contiguous(data_group.get(), "x", problem.x);
-    write_contiguous(data_group.get(), "y", problem.y);
+    write_run_attributes(f, problem, info, range_, 0);
+    write_groups_and_data(f, problem);
+    const auto n = static_cast<hsize_t>(range_.count), cols = static_cast<hsize_t>(row_);
+    for (const Column &col : result_columns()) {
+      make_dataset(f, col, n, col.per_step ? cols : 0);
+      sets_.push_back(open_dataset(f, col));
+    }
+    if (H5Fflush(f, H5F_SCOPE_LOCAL) < 0)
+      throw RunError("flush failed (disk full?)");
   } catch (const RunError &e) {
-    file_.close();
-    std::remove(temp_path_.c_str());
+    close_all();
+    std::remove(partial_path_.c_str());
     fail(final_path_, e.what());
   }
 }
 
 bool H5Writer::close_all() {
   bool ok = true;
-  for (h5::Id &set : rules_)
+  for (h5::Id &set : sets_)
     ok = set.close() && ok;
-  for (h5::Id *set :
-       {&loss_, &weight_, &lr_, &start_weight_, &scan_, &factor_, &steps_, &status_, &suggested_})
-    ok = set->close() && ok;
+  sets_.clear();
   return file_.close() && ok;
 }
 
 H5Writer::~H5Writer() {
   if (file_) {
     close_all();
-    std::remove(temp_path_.c_str());
+    std::remove(partial_path_.c_str());
   }
 }
 
 void H5Writer::write(const Batch &b) {
   static_assert(sizeof(Scan) == 1 && sizeof(Status) == 1, "stored as u8");
   try {
-    const auto cols = static_cast<hsize_t>(row_);
-    write_rows(loss_, H5T_NATIVE_DOUBLE, b.first, b.size(), cols, b.loss.data());
-    write_rows(weight_, H5T_NATIVE_DOUBLE, b.first, b.size(), cols, b.weight.data());
-    write_rows(lr_, H5T_NATIVE_DOUBLE, b.first, b.size(), cols, b.lr.data());
-    write_rows(start_weight_, H5T_NATIVE_DOUBLE, b.first, b.size(), 0, b.start_weight.data());
-    write_rows(scan_, H5T_NATIVE_UINT8, b.first, b.size(), 0, b.scan.data());
-    write_rows(factor_, H5T_NATIVE_DOUBLE, b.first, b.size(), 0, b.factor.data());
-    write_rows(steps_, H5T_NATIVE_INT32, b.first, b.size(), 0, b.steps.data());
-    write_rows(status_, H5T_NATIVE_UINT8, b.first, b.size(), 0, b.status.data());
-    write_rows(suggested_, H5T_NATIVE_DOUBLE, b.first, b.size(), 0, b.suggested_lr.data());
-    for (std::size_t r = 0; r < rules_.size(); ++r)
-      write_rows(rules_[r], H5T_NATIVE_DOUBLE, b.first, b.size(), 0, b.suggest[r].data());
+    const std::int64_t at = b.first - range_.first;
+    if (at != done_ || at + b.size() > range_.count)
+      throw RunError("batch of trials " + std::to_string(b.first) + ".. out of order");
+    const auto columns = result_columns();
+    Batch &batch = const_cast<Batch &>(b); // the column accessors hand out pointers; nothing is changed
+    for (std::size_t i = 0; i < columns.size(); ++i)
+      write_rows(sets_[i], columns[i].mem_type, at, b.size(), columns[i].per_step ? row_ : 0,
+                 columns[i].data(batch));
+    done_ = at + b.size();
+    // The checkpoint: data first, then the count that says it is there.
+    if (H5Fflush(file_.get(), H5F_SCOPE_LOCAL) < 0)
+      throw RunError("flush failed (disk full?)");
+    put_attr(file_.get(), "trials_done", done_);
+    if (H5Fflush(file_.get(), H5F_SCOPE_LOCAL) < 0)
+      throw RunError("flush failed (disk full?)");
   } catch (const RunError &e) {
-    fail(temp_path_, e.what());
+    fail(partial_path_, e.what());
   }
 }
 
 void H5Writer::commit() {
   if (!close_all()) {
-    std::remove(temp_path_.c_str());
-    fail(temp_path_, "closing the file failed (disk full?)");
+    std::remove(partial_path_.c_str());
+    fail(partial_path_, "closing the file failed (disk full?)");
   }
-  if (std::rename(temp_path_.c_str(), final_path_.c_str()) != 0) {
+  if (std::rename(partial_path_.c_str(), final_path_.c_str()) != 0) {
     std::string why = std::strerror(errno);
-    std::remove(temp_path_.c_str());
-    fail(final_path_, "rename from " + temp_path_ + " failed: " + why);
+    std::remove(partial_path_.c_str());
+    fail(final_path_, "rename from " + partial_path_ + " failed: " + why);
+  }
+}
+
+void H5Writer::keep() {
+  close_all();
+}
+
+void write_virtual(const std::string &final_path, const Problem &problem, const OutputInfo &info,
+                   std::int64_t total, const std::vector<VirtualSource> &sources) {
+  const std::string partial = partial_name(final_path);
+  h5::Id file(H5Fcreate(partial.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
+  if (!file)
+    fail(final_path, "cannot create " + partial + ": " + std::strerror(errno));
+  try {
+    const hid_t f = file.get();
+    write_run_attributes(f, problem, info, TrialRange{0, total, total}, total);
+    write_groups_and_data(f, problem);
+    const auto cols = static_cast<hsize_t>(problem.row_length());
+    for (const Column &c : result_columns()) {
+      const int rank = c.per_step ? 2 : 1;
+      hsize_t dims[2] = {static_cast<hsize_t>(total), cols};
+      h5::Id space(H5Screate_simple(rank, dims, nullptr), H5Sclose);
+      h5::Id dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+      for (const VirtualSource &src : sources) {
+        hsize_t start[2] = {static_cast<hsize_t>(src.range.first), 0};
+        hsize_t size[2] = {static_cast<hsize_t>(src.range.count), cols};
+        h5::Id src_space(H5Screate_simple(rank, size, nullptr), H5Sclose);
+        H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start, nullptr, size, nullptr);
+        if (H5Pset_virtual(dcpl.get(), space.get(), src.file.c_str(), c.path.c_str(), src_space.get()) < 0)
+          throw RunError("virtual mapping of " + c.path + " to " + src.file);
+      }
+      H5Sselect_all(space.get());
+      h5::Id set(
+          H5Dcreate2(f, c.path.c_str(), c.file_type, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
+          H5Dclose);
+      if (!set)
+        throw RunError("dataset " + c.path);
+      if (!c.attr_name.empty())
+        put_attr(set.get(), c.attr_name.c_str(), c.attr_text);
+    }
+  } catch (const RunError &e) {
+    file.close();
+    std::remove(partial.c_str());
+    fail(final_path, e.what());
+  }
+  if (!file.close() || std::rename(partial.c_str(), final_path.c_str()) != 0) {
+    std::remove(partial.c_str());
+    fail(final_path, "closing or renaming " + partial + " failed");
   }
 }
 

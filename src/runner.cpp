@@ -20,14 +20,15 @@ RunResult run_trials(const Problem &problem, const Plan &plan, Backend &backend,
     return std::chrono::duration<double>(clock::now() - t).count();
   };
   const auto start = clock::now();
-  const std::int64_t total = plan.size();
+  const std::int64_t end = control.end < 0 ? plan.size() : control.end;
+  const std::int64_t total = end - control.begin;
   const std::int64_t batch_size = control.batch > 0 ? control.batch : default_batch(problem, total);
   RunResult result;
   Batch batch;
-  for (std::int64_t first = 0; first < total; first += batch_size) {
+  for (std::int64_t first = control.begin; first < end; first += batch_size) {
     if (control.signal && control.signal->load())
-      throw RunError("interrupted");
-    plan.fill(first, std::min(batch_size, total - first), batch);
+      throw Stopped(control.signal->load());
+    plan.fill(first, std::min(batch_size, end - first), batch);
     batch.size_outputs(problem.row_length());
     auto t = clock::now();
     backend.run(problem, batch);
@@ -38,7 +39,7 @@ RunResult run_trials(const Problem &problem, const Plan &plan, Backend &backend,
     sink.write(batch);
     result.write_seconds += seconds_since(t);
     if (control.progress)
-      control.progress(first + batch.size(), total, seconds_since(start));
+      control.progress(first + batch.size() - control.begin, total, seconds_since(start));
   }
   result.total_seconds = seconds_since(start);
   return result;

@@ -9,8 +9,15 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <stdexcept>
 
 namespace lrf {
+
+// A run ended early by a signal, after its last complete batch.
+struct Stopped : std::runtime_error {
+  int signal;
+  explicit Stopped(int sig) : std::runtime_error("interrupted"), signal(sig) {}
+};
 
 struct RunResult {
   Summary summary;
@@ -24,13 +31,16 @@ std::int64_t default_batch(const Problem &problem, std::int64_t trials);
 
 struct RunControl {
   std::int64_t batch = 0; // trials per batch; 0 = default_batch
+  // The trials to run, [begin, end) of the plan (a shard, or what a resumed run has left); end < 0: all.
+  std::int64_t begin = 0, end = -1;
   // Called after each batch with (trials done, trials in all, seconds so far).
   std::function<void(std::int64_t, std::int64_t, double)> progress;
   AnalysisOptions analysis;
   const std::atomic<int> *signal = nullptr; // non-zero (the signal number) ends the run between batches
 };
 
-// Runs every trial of the plan. Throws RunError if stopped or a backend or the sink fails.
+// Runs trials [control.begin, control.end) of the plan in order. Throws Stopped when control.signal is
+// set (between batches: the sink holds every batch before it), RunError if a backend or the sink fails.
 RunResult run_trials(const Problem &problem, const Plan &plan, Backend &backend, Sink &sink,
                      const RunControl &control = {});
 

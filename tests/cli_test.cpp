@@ -215,7 +215,7 @@ TEST_F(Cli, InterruptedRunLeavesNothingAndExits130) {
   // A long run in small batches, interrupted once its temporary file exists.
   std::string cmd = "cd '" + dir_.string() +
                     "' && ('" LRF_BINARY "' run -q -n 100000000 --batch 2000 -o big.h5 "
-                    "2>stderr.txt & pid=$!; while ! ls -A | grep -q '^.big.h5.tmp'; do sleep 0.05; done; "
+                    "2>stderr.txt & pid=$!; while ! ls -A | grep -q '^.big.h5.partial'; do sleep 0.05; done; "
                     "kill -INT $pid; wait $pid; echo $? >code.txt)";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   EXPECT_EQ(slurp(dir_ / "code.txt"), "130\n");

@@ -56,7 +56,7 @@ TEST(H5Output, RoundTripEqualsTheBackendsBytes) {
     control.batch = 100; // batch edges fall inside HDF5 chunks
     run_trials(p, plan, *cpu, writer, control);
     EXPECT_FALSE(fs::exists(path)) << "the final name appears only on commit";
-    EXPECT_TRUE(fs::exists(writer.temp_path()));
+    EXPECT_TRUE(fs::exists(writer.partial_path()));
     writer.commit();
   }
   ASSERT_TRUE(fs::exists(path));
@@ -94,7 +94,7 @@ TEST(H5Output, AnUnfinishedFileLeavesNothingBehind) {
   std::string temp;
   {
     H5Writer writer(path.string(), p, 10, OutputInfo{});
-    temp = writer.temp_path();
+    temp = writer.partial_path();
     EXPECT_TRUE(fs::exists(temp));
   } // no commit: as when a run fails or is interrupted
   EXPECT_FALSE(fs::exists(temp));

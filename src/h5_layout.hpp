@@ -1,0 +1,34 @@
+// The layout of a result file: which per-trial datasets it holds, their types, and where a Batch keeps
+// each. The writer, the reader (resume, merge) and the virtual merge all walk this one list.
+#pragma once
+
+#include "batch.hpp"
+
+#include <hdf5.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace lrf {
+
+struct Column {
+  std::string path;      // e.g. "/loss", "/trials/steps", "/trials/suggest/steep"
+  hid_t file_type;       // as stored
+  hid_t mem_type;        // as the Batch holds it
+  bool per_step;         // 2-D (trials, epochs + 1), else 1-D (trials)
+  std::string attr_name; // a describing attribute ("codes", "meaning"), or empty
+  std::string attr_text;
+  std::function<void *(Batch &)> data; // the Batch's array, sized for the batch
+};
+
+// Every column, in file order; /trials/suggest/<rule> for each rule of rule_names().
+std::vector<Column> result_columns();
+
+// The groups the columns live in, parents first.
+const std::vector<std::string> &result_groups();
+
+// Sizes every array of `batch` for `count` trials of `row` steps, plan arrays included.
+void size_batch(Batch &batch, std::int64_t count, std::int64_t row);
+
+} // namespace lrf
