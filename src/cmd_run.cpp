@@ -246,12 +246,12 @@ Shard pick_shard(const RunOptions &o) {
 
 // A shard's output: {shard} in the name replaced by K, or else -shard-K-of-N before the extension.
 std::string shard_output(const std::string &output, const Shard &s) {
-  if (s.n == 1)
-    return output;
   const std::string k = std::to_string(s.k);
   auto at = output.find("{shard}");
   if (at != std::string::npos)
     return output.substr(0, at) + k + output.substr(at + 7);
+  if (s.n == 1)
+    return output;
   auto slash = output.rfind('/');
   auto dot = output.rfind('.');
   if (dot == std::string::npos || (slash != std::string::npos && dot < slash))

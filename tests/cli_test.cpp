@@ -1,73 +1,11 @@
 // The command line as a user meets it: a good run, and every bad input: one line on stderr naming the
 // option and the value, exit code 2, and no file written or changed.
-#include "test_util.hpp"
+#include "cli_util.hpp"
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
-#include <sys/wait.h>
-
 namespace lrf::test {
 namespace {
-
-namespace fs = std::filesystem;
-
-struct Outcome {
-  int code;
-  std::string out, err;
-};
-
-std::string slurp(const fs::path &p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-class Cli : public ::testing::Test {
-protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("lrf_cli_test_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  // Runs lrfinder in the scratch folder.
-  Outcome lrfinder(const std::string &args) {
-    std::string cmd = "cd '" + dir_.string() + "' && '" LRF_BINARY "' " + args + " >stdout.txt 2>stderr.txt";
-    int status = std::system(cmd.c_str());
-    Outcome o{WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(dir_ / "stdout.txt"),
-              slurp(dir_ / "stderr.txt")};
-    fs::remove(dir_ / "stdout.txt");
-    fs::remove(dir_ / "stderr.txt");
-    return o;
-  }
-  void write(const std::string &name, const std::string &text) { std::ofstream(dir_ / name) << text; }
-  // Every file in the scratch folder, hidden temporaries included.
-  std::vector<std::string> files() {
-    std::vector<std::string> names;
-    for (const auto &e : fs::directory_iterator(dir_))
-      names.push_back(e.path().filename().string());
-    std::sort(names.begin(), names.end());
-    return names;
-  }
-  // A bad input: exit 2, exactly `line` on stderr, nothing on stdout, no file made or changed.
-  void expect_rejected(const std::string &args, const std::string &line) {
-    auto before = files();
-    Outcome o = lrfinder(args);
-    EXPECT_EQ(o.code, 2) << args;
-    EXPECT_EQ(o.err, line + "\n") << args;
-    EXPECT_EQ(o.out, "") << args;
-    EXPECT_EQ(files(), before) << args;
-  }
-
-  fs::path dir_;
-};
 
 TEST_F(Cli, RunWritesTheFileAndASummary) {
   Outcome o = lrfinder("run -n 300 --seed 3 --backend cpu");

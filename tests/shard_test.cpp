@@ -1,0 +1,161 @@
+// Cluster scale without a cluster: shards merge into exactly the unsharded run, merge refuses shards
+// that do not belong together, and a stopped or killed run resumes to the same bytes.
+#include "cli_util.hpp"
+#include "h5_input.hpp"
+#include "h5_layout.hpp"
+
+namespace lrf::test {
+namespace {
+
+using Shards = Cli;
+
+// Every per-trial dataset of two result files, byte for byte, and their configs.
+void expect_same_results(const fs::path &a_path, const fs::path &b_path) {
+  ResultFile a(a_path.string()), b(b_path.string());
+  ASSERT_EQ(a.range().count, b.range().count);
+  EXPECT_EQ(a.info().config, b.info().config);
+  EXPECT_EQ(b.trials_done(), b.range().count);
+  Batch x, y;
+  a.read(0, a.range().count, x, true);
+  b.read(0, b.range().count, y, true);
+  for (Column &c : result_columns()) {
+    const std::size_t bytes = (c.per_step ? x.loss.size() : x.start_weight.size()) * H5Tget_size(c.mem_type);
+    EXPECT_EQ(std::memcmp(c.data(x), c.data(y), bytes), 0) << c.path << ": " << a_path << " vs " << b_path;
+  }
+}
+
+const char *kRun = "run -q -n 3000 --seed 4 --epochs 300 --linear-factors 1e-4:1e-2 --exp-factors 1.05,1.3";
+
+TEST_F(Shards, MergedShardsEqualTheWholeRunForAnyShardCount) {
+  ASSERT_EQ(lrfinder(std::string(kRun) + " -o whole.h5 --batch 1000").code, 0);
+  for (int n : {1, 3, 7}) {
+    for (int k = 0; k < n; ++k) {
+      // Different batch sizes and backends per shard: none of it may show in the bytes.
+      std::string args = std::string(kRun) + " --shard " + std::to_string(k) + "/" + std::to_string(n) +
+                         " -o part{shard}.h5 --batch " + std::to_string(97 + 50 * k) +
+                         (k % 2 ? " --backend serial" : " --backend cpu");
+      Outcome o = lrfinder(args);
+      ASSERT_EQ(o.code, 0) << args << ": " << o.err;
+    }
+    std::string parts;
+    for (int k = n - 1; k >= 0; --k) // any order
+      parts += " part" + std::to_string(k) + ".h5";
+    Outcome copy = lrfinder("merge -o copy.h5" + parts);
+    ASSERT_EQ(copy.code, 0) << copy.err;
+    EXPECT_EQ(copy.out, "lrfinder: merged 3000 trials from " + std::to_string(n) + " shards into copy.h5\n");
+    Outcome virt = lrfinder("merge -q --virtual -o virtual.h5" + parts);
+    ASSERT_EQ(virt.code, 0) << virt.err;
+    expect_same_results(dir_ / "whole.h5", dir_ / "copy.h5");
+    expect_same_results(dir_ / "whole.h5", dir_ / "virtual.h5");
+    for (int k = 0; k < n; ++k)
+      fs::remove(dir_ / ("part" + std::to_string(k) + ".h5"));
+    fs::remove(dir_ / "copy.h5");
+    fs::remove(dir_ / "virtual.h5");
+  }
+}
+
+TEST_F(Shards, ASlurmArrayTaskPicksItsShardAndFileName) {
+  Outcome o = lrfinder("run -n 10 -o out.h5",
+                       "SLURM_ARRAY_TASK_ID=5 SLURM_ARRAY_TASK_MIN=4 SLURM_ARRAY_TASK_COUNT=3");
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_NE(o.err.find("lrfinder: shard 1/3 from the SLURM job array (SLURM_ARRAY_TASK_ID=5)\n"),
+            std::string::npos)
+      << o.err;
+  ResultFile shard((dir_ / "out-shard-1-of-3.h5").string());
+  EXPECT_EQ(shard.range().first, 3);
+  EXPECT_EQ(shard.range().count, 3);
+  EXPECT_EQ(shard.range().total, 10);
+  EXPECT_EQ(shard.info().shard, "1/3");
+}
+
+TEST_F(Shards, MergeRefusesShardsThatDoNotMakeOneRun) {
+  for (int k = 0; k < 3; ++k)
+    ASSERT_EQ(lrfinder("run -q -n 30 --shard " + std::to_string(k) + "/3 -o p.h5").code, 0);
+  ASSERT_EQ(lrfinder("run -q -n 30 --seed 9 --shard 1/3 -o other.h5").code, 0);
+  write("notes.h5", "not HDF5 at all");
+  expect_rejected("merge -o all.h5 p-shard-0-of-3.h5 p-shard-2-of-3.h5",
+                  "lrfinder: error: trials [10, 20) are missing: no shard holds them");
+  expect_rejected("merge -o all.h5 p-shard-0-of-3.h5 p-shard-1-of-3.h5",
+                  "lrfinder: error: trials [20, 30) are missing: no shard holds them");
+  expect_rejected("merge -o all.h5 p-shard-0-of-3.h5 p-shard-1-of-3.h5 p-shard-1-of-3.h5 p-shard-2-of-3.h5",
+                  "lrfinder: error: trials [10, 20) are in both p-shard-1-of-3.h5 and p-shard-1-of-3.h5");
+  expect_rejected("merge -o all.h5 p-shard-0-of-3.h5 other-shard-1-of-3.h5 p-shard-2-of-3.h5",
+                  "lrfinder: error: other-shard-1-of-3.h5: not a shard of the same run as p-shard-0-of-3.h5 "
+                  "(its settings differ)");
+  expect_rejected("merge -o all.h5 p-shard-0-of-3.h5 notes.h5",
+                  "lrfinder: error: notes.h5: cannot open as HDF5 (missing, corrupt or truncated?)");
+  expect_rejected("merge -o all.h5 p-shard-0-of-3.h5 gone.h5",
+                  "lrfinder: error: gone.h5: cannot open as HDF5 (missing, corrupt or truncated?)");
+  { h5::Id f(H5Fcreate((dir_ / "foreign.h5").c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose); }
+  expect_rejected("merge -o all.h5 foreign.h5",
+                  "lrfinder: error: foreign.h5: not an lrfinder result (no config attribute)");
+  // A file cut short, as a copy interrupted half way leaves it.
+  fs::copy_file(dir_ / "p-shard-1-of-3.h5", dir_ / "cut.h5");
+  fs::resize_file(dir_ / "cut.h5", fs::file_size(dir_ / "cut.h5") / 2);
+  Outcome cut = lrfinder("merge -o all.h5 p-shard-0-of-3.h5 cut.h5 p-shard-2-of-3.h5");
+  EXPECT_EQ(cut.code, 2);
+  EXPECT_EQ(cut.err.rfind("lrfinder: error: cut.h5: ", 0), 0u) << cut.err;
+  EXPECT_FALSE(fs::exists(dir_ / "all.h5"));
+}
+
+// Starts a run in the background, waits until its partial file holds at least one batch, sends `signal`,
+// and returns the run's exit code.
+int run_and_signal(const fs::path &dir, const std::string &args, const char *signal) {
+  // The reader must not take HDF5's file lock, which the running writer holds. Gives up after 30 s.
+  std::string cmd = "cd '" + dir.string() + "' && ('" LRF_BINARY "' " + args +
+                    " 2>stderr.txt & pid=$!; for i in $(seq 1500); do "
+                    "HDF5_USE_FILE_LOCKING=FALSE h5dump -a trials_done .run.h5.partial 2>/dev/null | "
+                    "grep -q '(0): [1-9]' && break; sleep 0.02; done; kill -" +
+                    std::string(signal) + " $pid; wait $pid; echo $? >code.txt)";
+  if (std::system(cmd.c_str()) != 0)
+    return -1;
+  return std::stoi(slurp(dir / "code.txt"));
+}
+
+TEST_F(Shards, SigtermCheckpointsAndTheSameCommandResumesToTheSameBytes) {
+  const std::string args = "run -n 400000 --batch 2000 --epochs 40 --backend serial -o run.h5";
+  ASSERT_EQ(lrfinder("run -q -n 400000 --batch 50000 --epochs 40 -o whole.h5").code, 0);
+  EXPECT_EQ(run_and_signal(dir_, args, "TERM"), 75);
+  EXPECT_NE(slurp(dir_ / "stderr.txt").find("run the same command again to continue"), std::string::npos);
+  ASSERT_TRUE(fs::exists(dir_ / ".run.h5.partial"));
+  std::int64_t done = 0;
+  { // closed before the run resumes: an open reader holds HDF5's file lock
+    ResultFile partial((dir_ / ".run.h5.partial").string());
+    done = partial.trials_done();
+  }
+  EXPECT_GT(done, 0);
+  EXPECT_LT(done, 400000);
+  Outcome o = lrfinder(args);
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_NE(
+      o.err.find("lrfinder: resuming .run.h5.partial after " + std::to_string(done) + " of 400000 trials"),
+      std::string::npos)
+      << o.err;
+  EXPECT_NE(o.out.find("lrfinder: 400000 trials on serial"), std::string::npos) << o.out;
+  expect_same_results(dir_ / "whole.h5", dir_ / "run.h5");
+  EXPECT_FALSE(fs::exists(dir_ / ".run.h5.partial"));
+}
+
+TEST_F(Shards, AKilledRunResumesFromItsLastCheckpoint) {
+  const std::string args = "run -q -n 400000 --batch 2000 --epochs 40 --backend serial -o run.h5";
+  ASSERT_EQ(lrfinder("run -q -n 400000 --batch 30000 --epochs 40 -o whole.h5").code, 0);
+  EXPECT_EQ(run_and_signal(dir_, args, "KILL"), 128 + 9);
+  ASSERT_TRUE(fs::exists(dir_ / ".run.h5.partial"));
+  Outcome o = lrfinder(args);
+  ASSERT_EQ(o.code, 0) << o.err;
+  expect_same_results(dir_ / "whole.h5", dir_ / "run.h5");
+}
+
+TEST_F(Shards, APartialFileOfOtherSettingsIsNotResumed) {
+  EXPECT_EQ(run_and_signal(dir_, "run -n 400000 --batch 2000 --epochs 40 --backend serial -o run.h5", "TERM"),
+            75);
+  Outcome o = lrfinder("run -n 50 --epochs 40 -o run.h5");
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_NE(o.err.find("lrfinder: discarding .run.h5.partial: it is not a partial run of these settings"),
+            std::string::npos)
+      << o.err;
+  EXPECT_EQ(ResultFile((dir_ / "run.h5").string()).range().count, 50);
+}
+
+} // namespace
+} // namespace lrf::test
