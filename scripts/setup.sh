@@ -7,7 +7,8 @@ want_tests=0
 [ "${1:-}" = "--tests" ] && want_tests=1
 
 packages=(cmake ninja-build g++ pkg-config libhdf5-dev libcli11-dev)
-[ "$want_tests" = 1 ] && packages+=(libgtest-dev libbenchmark-dev python3 python3-pip hdf5-tools)
+# The tests also start a private single-node SLURM (slurm-wlm, munge) for the cluster scripts.
+[ "$want_tests" = 1 ] && packages+=(libgtest-dev libbenchmark-dev python3 python3-pip hdf5-tools slurm-wlm slurm-client munge)
 
 missing=()
 for p in "${packages[@]}"; do
