@@ -123,6 +123,7 @@ int cli_main(int argc, char **argv) {
   CLI::App *run = app.add_subcommand("run", "run the trials and write every trajectory to HDF5");
   commands.emplace_back(run, setup_run(*run, cmdline));
   add(setup_info, "info", "build options, backends compiled in, devices seen");
+  add(setup_report, "report", "statistics of a result file's suggested learning rates (--json for machines)");
   add(setup_merge, "merge", "merge the shard files of one run into one result");
   try {
     app.parse(argc, argv);

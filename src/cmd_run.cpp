@@ -85,7 +85,8 @@ std::string human_seconds(double s) {
 }
 
 // `s` covers every trial of the file, `r` what this run computed (less, where it resumed a partial file).
-void print_summary(const std::string &output, const Backend &backend, const Summary &s, const RunResult &r) {
+void print_summary(const std::string &output, const Backend &backend, const Summary &s, const RunResult &r,
+                   const LinearReference &reference) {
   const double compute = r.compute_seconds > 0 ? r.compute_seconds : 1e-9;
   std::printf("lrfinder: %lld trials on %s (%s)", static_cast<long long>(s.trials), backend.name().c_str(),
               backend.device().c_str());
@@ -100,7 +101,7 @@ void print_summary(const std::string &output, const Backend &backend, const Summ
   std::printf("  compute      %.3f s, %.4g trials/s, %.4g steps/s (writing %.3f s, total %.3f s)\n",
               r.compute_seconds, static_cast<double>(r.summary.trials) / compute,
               static_cast<double>(r.summary.steps) / compute, r.write_seconds, r.total_seconds);
-  print_statistics(stdout, s);
+  print_statistics(stdout, s, reference);
   std::printf("  output       %s\n", output.c_str());
 }
 
@@ -191,7 +192,7 @@ std::string describe(const FactorSpec &f) {
 std::string run_config(const RunOptions &o, const Problem &p, const PlanOptions &plan) {
   std::string c =
       "epochs=" + std::to_string(o.epochs) + " base_lr=" + shortest(o.base_lr) +
-      " diverge=" + shortest(o.diverge) + " numpy_sum=" + o.numpy_sum + " suggest=" + o.analysis.suggest +
+      " diverge=" + shortest(o.diverge) + " numpy_sum=" + o.numpy_sum + " " + describe(o.analysis) +
       " data=" + std::to_string(p.x.size()) + ":" +
       hex(fnv1a(p.y.data(), p.y.size() * sizeof(double), fnv1a(p.x.data(), p.x.size() * sizeof(double))));
   if (!plan.explicit_trials.empty()) {
@@ -259,11 +260,10 @@ std::string shard_output(const std::string &output, const Shard &s) {
   return output.substr(0, dot) + "-shard-" + k + "-of-" + std::to_string(s.n) + output.substr(dot);
 }
 
-// Trials [T*k/N, T*(k+1)/N) of T: shards of equal size within one, covering every trial once.
+// Trials [T*k/N, T*(k+1)/N) of T: shards of equal size within one, covering every trial once. With
+// T = qN + r, floor(Tk/N) = qk + floor(rk/N), which cannot overflow.
 TrialRange shard_range(std::int64_t total, const Shard &s) {
-  auto edge = [&](std::int64_t k) {
-    return static_cast<std::int64_t>(static_cast<unsigned __int128>(total) * k / s.n);
-  };
+  auto edge = [&](std::int64_t k) { return total / s.n * k + total % s.n * k / s.n; };
   return TrialRange{edge(s.k), edge(s.k + 1) - edge(s.k), total};
 }
 
@@ -370,7 +370,9 @@ int run_run(const RunOptions &o, const std::string &cmdline) {
     std::fprintf(stderr, "\r\033[K");
   before.merge(result.summary);
   if (!o.quiet)
-    print_summary(output, *backend, before, result);
+    print_summary(output, *backend, before, result, linear_reference(problem.x));
+  if (o.analysis.plot)
+    plot_result(output, o.quiet);
   return 0;
 }
 

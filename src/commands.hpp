@@ -21,6 +21,7 @@ extern std::atomic<int> g_signal;
 
 Command setup_run(CLI::App &app, const std::string &command_line);
 Command setup_info(CLI::App &app);
+Command setup_report(CLI::App &app);
 Command setup_merge(CLI::App &app);
 
 struct AnalysisOptions;

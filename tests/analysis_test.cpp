@@ -1,27 +1,310 @@
-// Suggested learning rates and the run summary.
+// The suggestion rules on hand-computed curves, smoothing and trimming, the statistics (quantiles,
+// geometric mean, the exact bootstrap interval of the median) and the run summary.
 #include "test_util.hpp"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
+#include <random>
 
 namespace lrf::test {
 namespace {
 
-TEST(Suggestion, SteepestDropAgainstLogLrBeforeTheMinimum) {
+Curve curve(const std::vector<double> &lr, const std::vector<double> &loss) {
+  EXPECT_EQ(lr.size(), loss.size());
+  return Curve{lr.data(), loss.data(), static_cast<std::int32_t>(loss.size())};
+}
+
+std::vector<double> powers_of_ten(int n) {
+  std::vector<double> lr;
+  for (int i = 0; i < n; ++i)
+    lr.push_back(std::pow(10.0, i));
+  return lr;
+}
+
+TEST(Rules, SteepIsTheSteepestDropPerLnLrUpToTheLowestLoss) {
   // lr:   1e-3 1e-3 1e-2 1e-1 1    10
   // loss: 10   9.9  9    5    1    100
-  // slopes per ln(lr) from k=2: -0.9/ln10, -4/ln10, -4/ln10 (tie: first wins), then past the minimum.
-  const double lr[] = {1e-3, 1e-3, 1e-2, 1e-1, 1, 10};
-  const double loss[] = {10, 9.9, 9, 5, 1, 100};
-  EXPECT_EQ(suggested_lr(loss, lr, 5), 1e-1);
-  // The rise after the minimum is never searched; a loss that never falls has no suggestion.
-  const double rising[] = {1, 2, 3, 4, 5, 6};
-  EXPECT_TRUE(std::isnan(suggested_lr(rising, lr, 5)));
-  // The first step (the seed records base_lr twice) has no slope: it is skipped even if it drops.
-  const double first_only[] = {10, 1, 2, 3, 4, 5};
-  EXPECT_TRUE(std::isnan(suggested_lr(first_only, lr, 5)));
+  // slopes per ln(lr) from k=2: -0.9/ln10, -4/ln10, -4/ln10 (tie: the first wins), then past the minimum.
+  const std::vector<double> lr{1e-3, 1e-3, 1e-2, 1e-1, 1, 10};
+  EXPECT_EQ(rule_steep(curve(lr, {10, 9.9, 9, 5, 1, 100})), 1e-1);
+  // A loss that never falls has no answer; nor one whose only drop is at the repeated base_lr.
+  EXPECT_TRUE(std::isnan(rule_steep(curve(lr, {1, 2, 3, 4, 5, 6}))));
+  EXPECT_TRUE(std::isnan(rule_steep(curve(lr, {10, 1, 2, 3, 4, 5}))));
+  EXPECT_TRUE(std::isnan(rule_steep(Curve{lr.data(), lr.data(), 0})));
+}
+
+TEST(Rules, SteepFastaiSearchesTheWholeCurve) {
+  // lr doubles; slopes per ln2: -2, -5, +17, -15. The lowest loss is at k=2: steep stops there (lr 4),
+  // fastai's form goes on to the drop after the rise (lr 16): past the divergence on oscillating curves.
+  const std::vector<double> lr{1, 2, 4, 8, 16};
+  const std::vector<double> loss{10, 8, 3, 20, 5};
+  EXPECT_EQ(rule_steep(curve(lr, loss)), 4);
+  EXPECT_EQ(rule_steep_fastai(curve(lr, loss)), 16);
+  // fastai answers even where the loss only rises: the least positive slope (a tie: the first).
+  EXPECT_EQ(rule_steep_fastai(curve({1, 2, 4}, {1, 2, 3})), 2);
+  EXPECT_TRUE(std::isnan(rule_steep_fastai(curve({1}, {1}))));
+}
+
+TEST(Rules, MinimumIsTheLrAtTheLowestLossOverTen) {
+  EXPECT_DOUBLE_EQ(rule_minimum(curve({1, 2, 4, 8, 16}, {10, 8, 3, 20, 5})), 0.4);
+  EXPECT_DOUBLE_EQ(rule_minimum(curve({1, 2, 4}, {5, 3, 3})), 0.2); // a tie: the first
+  EXPECT_DOUBLE_EQ(rule_minimum(curve({1, 2}, {1, 2})), 0.1);       // fastai answers even so
+}
+
+TEST(Rules, ValleyFollowsFastai) {
+  // losses 5 4 6 3 2 7 1 8: the longest strictly decreasing subsequences ending at each point have lengths
+  // lds = 1 2 1 3 4 1 5 1 (5 4 3 2 1 ends at i = 6). fastai: max_end = 6, max_start = 6 - 5 = 1,
+  // sections = 5/3, idx = 1 + int(5/3) + int(5/6) = 2: lr[2] = 100.
+  EXPECT_EQ(rule_valley(curve(powers_of_ten(8), {5, 4, 6, 3, 2, 7, 1, 8})), 100);
+  // fastai's quirk: a longest run of 2 at the start gives max_start = -1 and idx = -1, the last lr.
+  EXPECT_EQ(rule_valley(curve({1, 2, 3, 4, 5}, {2, 1, 3, 4, 5})), 5);
+  EXPECT_EQ(rule_valley(curve({7}, {3})), 7);
+  EXPECT_TRUE(std::isnan(rule_valley(Curve{nullptr, nullptr, 0})));
+}
+
+// fastai's valley as written (O(n^2), max_start updated inside the inner loop), to check the O(n log n)
+// version on random curves with many ties.
+double fastai_valley(const std::vector<double> &lrs, const std::vector<double> &losses) {
+  const int n = static_cast<int>(losses.size());
+  int max_start = 0, max_end = 0;
+  std::vector<int> lds(n, 1);
+  for (int i = 1; i < n; ++i)
+    for (int j = 0; j < i; ++j) {
+      if (losses[i] < losses[j] && lds[i] < lds[j] + 1)
+        lds[i] = lds[j] + 1;
+      if (lds[max_end] < lds[i]) {
+        max_end = i;
+        max_start = max_end - lds[max_end];
+      }
+    }
+  const double sections = (max_end - max_start) / 3.0;
+  int idx = max_start + static_cast<int>(sections) + static_cast<int>(sections / 2);
+  return lrs[idx < 0 ? idx + n : idx];
+}
+
+TEST(Rules, ValleyEqualsFastaisQuadraticLoop) {
+  std::mt19937 random(7);
+  for (int trial = 0; trial < 2000; ++trial) {
+    const int n = 1 + static_cast<int>(random() % 60);
+    std::vector<double> lr, loss;
+    for (int i = 0; i < n; ++i) {
+      lr.push_back(1e-6 * (i + 1));
+      loss.push_back(static_cast<double>(random() % 12)); // few values: many ties
+    }
+    ASSERT_EQ(rule_valley(curve(lr, loss)), fastai_valley(lr, loss)) << "trial " << trial;
+  }
+}
+
+TEST(Rules, GradientIsLightningsCentralDifferencesAgainstLog10Lr) {
+  // 10 points skipped at the start and 1 at the end; in between x = log10(lr) = 0, 1, 3, 4 (uneven) and
+  // loss 0, -1, -5, -5.5. numpy.gradient: ends (f1-f0)/1 = -1 and (f3-f2)/1 = -0.5; inside, with
+  // h1, h2 the spacings before and after, -h2/(h1(h1+h2)) f0 + (h2-h1)/(h1 h2) f1 + h1/(h2(h1+h2)) f2:
+  // at x=1 (h 1, 2): -0.5 - 5/6 = -4/3; at x=3 (h 2, 1): 1/6 + 2.5 - 11/3 = -1. argmin: x = 1, lr 10.
+  std::vector<double> lr, loss;
+  for (int i = 0; i < 10; ++i) {
+    lr.push_back(1e-9 * (i + 1));
+    loss.push_back(-100); // would win if not skipped
+  }
+  for (double x : {0.0, 1.0, 3.0, 4.0})
+    lr.push_back(std::pow(10.0, x));
+  for (double f : {0.0, -1.0, -5.0, -5.5})
+    loss.push_back(f);
+  lr.push_back(1e5);
+  loss.push_back(-1e9); // the last point, skipped
+  EXPECT_EQ(rule_gradient(curve(lr, loss)), 10);
+  // Fewer than 2 points left after the skips: no answer.
+  Curve c = curve(lr, loss);
+  c.n = 12;
+  EXPECT_TRUE(std::isnan(rule_gradient(c)));
+  c.n = 13; // two points: both ends (f1 - f0)/h: a tie, the first
+  EXPECT_EQ(rule_gradient(c), 1);
+}
+
+TEST(Rules, IgniteIsCentralDifferencesUpToTheMinimum) {
+  // Up to the lowest loss (k = 4): grads (loss[k+1] - loss[k-1])/2 at k = 1..3: -2, -3.5, -2.5: k = 2.
+  EXPECT_EQ(rule_ignite(curve({1, 2, 3, 4, 5, 6}, {10, 9, 6, 2, 1, 5})), 3);
+  // Fewer than 3 points up to the minimum: ignite raises; no answer.
+  EXPECT_TRUE(std::isnan(rule_ignite(curve({1, 2, 3, 4}, {3, 1, 2, 5}))));
+}
+
+TEST(Smoothing, ParsesTheThreeForms) {
+  Smoothing s;
+  ASSERT_TRUE(parse_smoothing("ema-debiased:0.98", s));
+  EXPECT_EQ(s.kind, Smoothing::Kind::ema_debiased);
+  EXPECT_EQ(s.beta, 0.98);
+  EXPECT_EQ(to_string(s), "ema-debiased:0.98");
+  ASSERT_TRUE(parse_smoothing("ema:0.95", s));
+  EXPECT_EQ(s.kind, Smoothing::Kind::ema);
+  EXPECT_EQ(to_string(s), "ema:0.95");
+  ASSERT_TRUE(parse_smoothing("none", s));
+  EXPECT_EQ(s.kind, Smoothing::Kind::none);
+  for (const char *bad :
+       {"ema:1", "ema:2", "ema:-0.1", "ema:", "ema:x", "ema", "debiased:0.5", "ema:nan", ""})
+    EXPECT_FALSE(parse_smoothing(bad, s)) << bad;
+}
+
+TEST(Smoothing, DebiasedAndPlainEmaByHand) {
+  const std::vector<double> loss{4, 2, 8}, lr{1, 1, 2};
+  std::vector<double> buffer;
+  AnalysisOptions o;
+  // Debiased, beta 0.5: averages 2, 2, 5 over 1 - 0.5^(k+1) = 0.5, 0.75, 0.875: 4, 8/3, 40/7.
+  o.smooth = Smoothing{Smoothing::Kind::ema_debiased, 0.5};
+  Curve c = prepare_curve(loss.data(), lr.data(), 2, o, buffer);
+  ASSERT_EQ(c.n, 3);
+  EXPECT_DOUBLE_EQ(c.loss[0], 4);
+  EXPECT_DOUBLE_EQ(c.loss[1], 8.0 / 3);
+  EXPECT_DOUBLE_EQ(c.loss[2], 40.0 / 7);
+  // Plain, beta 0.5, from the first loss: 4, 3, 5.5.
+  o.smooth = Smoothing{Smoothing::Kind::ema, 0.5};
+  c = prepare_curve(loss.data(), lr.data(), 2, o, buffer);
+  EXPECT_EQ(std::vector<double>(c.loss, c.loss + 3), (std::vector<double>{4, 3, 5.5}));
+  // None: the stored row itself.
+  o.smooth = Smoothing{};
+  EXPECT_EQ(prepare_curve(loss.data(), lr.data(), 2, o, buffer).loss, loss.data());
+}
+
+TEST(Smoothing, CutAtTheFirstNonFiniteThenSkip) {
+  const std::vector<double> lr{1, 1, 2, 3, 4, 5}, loss{6, 5, 4, NAN, 2, 1};
+  std::vector<double> buffer;
+  AnalysisOptions o;
+  Curve c = prepare_curve(loss.data(), lr.data(), 5, o, buffer);
+  EXPECT_EQ(c.n, 3); // before the NaN
+  o.skip_begin = 1;
+  o.skip_end = 1;
+  c = prepare_curve(loss.data(), lr.data(), 5, o, buffer);
+  ASSERT_EQ(c.n, 1);
+  EXPECT_EQ(c.lr, lr.data() + 1);
+  EXPECT_EQ(c.loss[0], 5);
+  o.skip_begin = 5; // more than there is: an empty curve, and every rule says NaN
+  c = prepare_curve(loss.data(), lr.data(), 5, o, buffer);
+  EXPECT_EQ(c.n, 0);
+  for (std::size_t r = 0; r < rule_names().size(); ++r)
+    EXPECT_TRUE(std::isnan(apply_rule(r, c))) << rule_names()[r];
+}
+
+TEST(Statistics, QuantilesAreNumpysPercentiles) {
+  Distribution d;
+  for (double v : {4e-3, 1e-3, double(NAN), 3e-3, 0.0, 2e-3, -1.0})
+    d.add(v);
+  EXPECT_EQ(d.trials(), 7);
+  EXPECT_EQ(d.answered(), 4);
+  // numpy.percentile([1, 2, 3, 4] ms, [5, 25, 50, 95]) = 1.15, 1.75, 2.5, 3.85 ms; each answer is read as
+  // its bin's centre, within half a bin (a factor 10^0.0005: 0.115%).
+  const double tolerance = 1.2e-3;
+  EXPECT_NEAR(d.quantile(0.05) / 1.15e-3, 1, tolerance);
+  EXPECT_NEAR(d.quantile(0.25) / 1.75e-3, 1, tolerance);
+  EXPECT_NEAR(d.quantile(0.5) / 2.5e-3, 1, tolerance);
+  EXPECT_NEAR(d.quantile(0.95) / 3.85e-3, 1, tolerance);
+  EXPECT_NEAR(d.quantile(0) / 1e-3, 1, tolerance);
+  EXPECT_NEAR(d.quantile(1) / 4e-3, 1, tolerance);
+  // The geometric mean is exact: 24^(1/4) ms.
+  EXPECT_NEAR(d.geometric_mean() / (std::pow(24.0, 0.25) * 1e-3), 1, 1e-14);
+  Distribution none;
+  none.add(NAN);
+  EXPECT_TRUE(std::isnan(none.quantile(0.5)));
+  EXPECT_TRUE(std::isnan(none.geometric_mean()));
+  EXPECT_TRUE(std::isnan(none.median_interval()[0]));
+}
+
+TEST(Statistics, BinomialTail) {
+  // P(Binomial(3, 2/3) >= 2) = 3 (2/3)^2 (1/3) + (2/3)^3 = 20/27; with p = 1/3: 7/27.
+  EXPECT_NEAR(detail::binomial_tail(3, 2, 2.0 / 3), 20.0 / 27, 1e-13);
+  EXPECT_NEAR(detail::binomial_tail(3, 2, 1.0 / 3), 7.0 / 27, 1e-13);
+  EXPECT_EQ(detail::binomial_tail(10, 0, 0.3), 1);
+  EXPECT_EQ(detail::binomial_tail(10, 11, 0.3), 0);
+  EXPECT_EQ(detail::binomial_tail(10, 3, 1.0), 1);
+  // Large n against the normal approximation: P(X >= n/2 + 1000) for n = 1e6, p = 1/2 is
+  // 1 - Phi(999.5/500) = 0.02281.
+  EXPECT_NEAR(detail::binomial_tail(1000000, 501000, 0.5), 0.02281, 2e-4);
+  // n = 1e9 (a billion trials): P(X >= n/2) = 1/2 + P(X = n/2)/2 = 0.5 + 1.3e-5.
+  EXPECT_NEAR(detail::binomial_tail(1000000000, 500000000, 0.5), 0.5, 1e-4);
+}
+
+TEST(Statistics, MedianIntervalByHand) {
+  // Answers 1, 10, 100: a resample's median is <= 1 when at least 2 of its 3 draws are 1:
+  // P = 7/27 = 0.259; <= 10 with P = 20/27 = 0.741; <= 100 with P = 1.
+  Distribution d;
+  for (double v : {1.0, 10.0, 100.0})
+    d.add(v);
+  auto near = [](double got, double want) { return std::fabs(got / want - 1) < 1.2e-3; };
+  auto ci = d.median_interval(0.95); // 0.025 and 0.975: 1 and 100
+  EXPECT_TRUE(near(ci[0], 1) && near(ci[1], 100)) << ci[0] << " " << ci[1];
+  ci = d.median_interval(0.4); // 0.3 and 0.7: 10 and 10
+  EXPECT_TRUE(near(ci[0], 10) && near(ci[1], 10)) << ci[0] << " " << ci[1];
+  ci = d.median_interval(0.5); // 0.25 and 0.75: 1 and 100
+  EXPECT_TRUE(near(ci[0], 1) && near(ci[1], 100)) << ci[0] << " " << ci[1];
+}
+
+TEST(Statistics, MedianIntervalMatchesResampling) {
+  // 41 answers 10^(k/10): the exact bootstrap against 20000 seeded resamples, as P(median <= answer k).
+  std::vector<double> answers;
+  Distribution d;
+  for (int k = 0; k <= 40; ++k) {
+    answers.push_back(std::pow(10.0, k / 10.0 - 3));
+    d.add(answers.back());
+  }
+  std::mt19937_64 random(1);
+  std::uniform_int_distribution<int> pick(0, 40);
+  std::vector<int> median_at(41, 0);
+  const int replicates = 20000;
+  for (int b = 0; b < replicates; ++b) {
+    std::vector<int> draw(41);
+    for (int &v : draw)
+      v = pick(random);
+    std::nth_element(draw.begin(), draw.begin() + 20, draw.end());
+    ++median_at[draw[20]];
+  }
+  int below = 0;
+  for (int k = 0; k <= 40; ++k) {
+    below += median_at[k];
+    const double exact = detail::binomial_tail(41, 21, (k + 1) / 41.0);
+    EXPECT_NEAR(static_cast<double>(below) / replicates, exact, 0.012) << "k=" << k;
+  }
+  // Reproducible, and around the median.
+  auto ci = d.median_interval();
+  EXPECT_EQ(ci, d.median_interval());
+  EXPECT_LE(ci[0], d.quantile(0.5));
+  EXPECT_GE(ci[1], d.quantile(0.5));
+  EXPECT_LT(ci[0], ci[1]);
+}
+
+Batch planned_batch(const Problem &p, std::int64_t trials, std::uint64_t seed = 0) {
+  Batch b;
+  PlanOptions o;
+  o.trials = trials;
+  o.seed = seed;
+  Plan(o).fill(0, trials, b);
+  b.size_outputs(p.row_length());
+  make_cpu_backend(1)->run(p, b);
+  return b;
+}
+
+TEST(Suggest, FillsEveryRuleAndTheHeadline) {
+  Problem p = seed_problem();
+  Batch b = planned_batch(p, 40);
+  AnalysisOptions o;
+  o.suggest = "valley";
+  o.smooth = Smoothing{Smoothing::Kind::ema_debiased, 0.9};
+  o.skip_begin = 2;
+  suggest(p, o, b);
+  ASSERT_EQ(b.suggest.size(), rule_names().size());
+  const auto row = static_cast<std::size_t>(p.row_length());
+  std::vector<double> buffer;
+  for (std::size_t i = 0; i < 40; ++i) {
+    Curve c = prepare_curve(&b.loss[i * row], &b.lr[i * row], b.steps[i], o, buffer);
+    for (std::size_t r = 0; r < rule_names().size(); ++r) {
+      const double want = apply_rule(r, c);
+      EXPECT_TRUE(b.suggest[r][i] == want || (std::isnan(want) && std::isnan(b.suggest[r][i])));
+    }
+  }
+  EXPECT_EQ(b.suggested_lr, b.suggest[3]);
+  Summary s;
+  s.add(b);
+  EXPECT_EQ(s.headline_rule(), "valley");
+  o.suggest = "nonsense";
+  EXPECT_THROW(suggest(p, o, b), InputError);
 }
 
 TEST(Summary, CountsAndQuantilesMatchTheTrials) {
@@ -29,6 +312,7 @@ TEST(Summary, CountsAndQuantilesMatchTheTrials) {
   PlanOptions o;
   o.trials = 3000;
   o.seed = 5;
+  o.exp_factors.values = {1.1, 1.05};
   Plan plan(o);
   auto cpu = make_cpu_backend(2);
   MemorySink out(p, plan.size());
@@ -48,22 +332,69 @@ TEST(Summary, CountsAndQuantilesMatchTheTrials) {
   EXPECT_EQ(s.status[0] + s.status[1] + s.status[2], 3000);
   ASSERT_EQ(s.suggested, static_cast<std::int64_t>(suggestions.size()));
   ASSERT_GT(s.suggested, 2000);
+  EXPECT_EQ(s.headline_rule(), "steep");
   std::sort(suggestions.begin(), suggestions.end());
-  for (double q : {0.25, 0.5, 0.75}) {
-    double exact = suggestions[static_cast<std::size_t>(std::floor(q * (suggestions.size() - 1)))];
-    // Within half a histogram bin (a factor 10^(1/2000)) of the exact order statistic.
-    EXPECT_NEAR(std::log10(s.quantile(q)), std::log10(exact), 0.5 / Summary::kBinsPerDecade) << "q=" << q;
+  for (double q : {0.05, 0.25, 0.5, 0.75, 0.95}) {
+    const double h = q * static_cast<double>(suggestions.size() - 1);
+    const auto lo = static_cast<std::size_t>(h);
+    const double exact = suggestions[lo] +
+                         (h - lo) * (suggestions[std::min(lo + 1, suggestions.size() - 1)] - suggestions[lo]);
+    EXPECT_NEAR(s.quantile(q) / exact, 1, 1.2e-3) << "q=" << q;
+  }
+  // Three groups: linear 5e-4, exp 1.05, exp 1.1 (trials cycle through them), 1000 trials each.
+  ASSERT_EQ(s.groups().size(), 3u);
+  EXPECT_EQ(s.groups()[0].scan, Scan::linear);
+  EXPECT_EQ(s.groups()[0].factor, 5e-4);
+  EXPECT_EQ(s.groups()[1].factor, 1.05);
+  EXPECT_EQ(s.groups()[2].factor, 1.1);
+  for (const auto &g : s.groups())
+    EXPECT_EQ(g.rules[0].trials(), 1000);
+  EXPECT_EQ(s.overall(0).answered(), s.suggested);
+}
+
+TEST(Summary, DrawnFactorsAreOneGroupPerScan) {
+  Problem p = seed_problem(60);
+  Batch b;
+  PlanOptions o;
+  o.trials = 200;
+  o.linear_factors = FactorSpec{{}, 1e-4, 1e-3}; // drawn: every linear trial its own factor
+  o.exp_factors.values = {1.1, 1.2};
+  Plan(o).fill(0, 200, b);
+  b.size_outputs(p.row_length());
+  make_cpu_backend(1)->run(p, b);
+  suggest(p, {}, b);
+  Summary all;
+  all.add(b);
+  ASSERT_EQ(all.groups().size(), 3u);
+  EXPECT_EQ(all.groups()[0].scan, Scan::linear);
+  EXPECT_TRUE(std::isnan(all.groups()[0].factor));
+  EXPECT_EQ(all.groups()[0].rules[0].trials(), 67); // trials 0, 3, 6, ..
+  EXPECT_EQ(all.groups()[1].factor, 1.1);
+  EXPECT_EQ(all.groups()[2].factor, 1.2);
+  // The same from pieces merged in any order, a piece too small to see the factors drawn included.
+  Batch first, rest;
+  Plan(o).fill(0, 6, first);
+  Plan(o).fill(6, 194, rest);
+  for (Batch *part : {&first, &rest}) {
+    part->size_outputs(p.row_length());
+    make_cpu_backend(1)->run(p, *part);
+    suggest(p, {}, *part);
+  }
+  Summary a, c;
+  a.add(first);
+  EXPECT_EQ(a.groups().size(), 4u); // 2 linear factors seen so far, not yet more than kMaxFactors
+  c.add(rest);
+  c.merge(a);
+  ASSERT_EQ(c.groups().size(), 3u);
+  for (std::size_t k = 0; k < 3; ++k) {
+    EXPECT_EQ(c.groups()[k].rules[0].trials(), all.groups()[k].rules[0].trials());
+    EXPECT_EQ(c.groups()[k].rules[0].quantile(0.5), all.groups()[k].rules[0].quantile(0.5));
   }
 }
 
 TEST(Summary, MergeEqualsOneSummaryOfEverything) {
-  Batch b;
-  PlanOptions o;
-  o.trials = 50;
-  Plan(o).fill(0, 50, b);
   Problem p = seed_problem();
-  b.size_outputs(p.row_length());
-  make_cpu_backend(1)->run(p, b);
+  Batch b = planned_batch(p, 50);
   suggest(p, {}, b);
   Summary all, half1, half2;
   all.add(b);
@@ -74,6 +405,31 @@ TEST(Summary, MergeEqualsOneSummaryOfEverything) {
   EXPECT_EQ(half1.trials, all.trials);
   EXPECT_EQ(half1.steps, all.steps);
   EXPECT_EQ(half1.quantile(0.5), all.quantile(0.5));
+  EXPECT_EQ(half1.headline_rule(), "steep");
+  for (std::size_t r = 0; r < rule_names().size(); ++r) {
+    EXPECT_EQ(half1.overall(r).quantile(0.5), all.overall(r).quantile(0.5));
+    EXPECT_EQ(half1.overall(r).median_interval(), all.overall(r).median_interval());
+    EXPECT_NEAR(half1.overall(r).geometric_mean(), all.overall(r).geometric_mean(), 1e-15);
+  }
+}
+
+TEST(Summary, SeedDataSteepMedianBetweenLrStarOver100AndDivergence) {
+  // The seed's default workload (4096 trials, half linear 5e-4, half exp 1.1): c = mean(x^2) = 33.50,
+  // lr* = 1/(2c) = 0.01492, divergence above 1/c = 0.02985.
+  Problem p = seed_problem();
+  const LinearReference ref = linear_reference(p.x);
+  EXPECT_NEAR(ref.c, 328350.0 / 9801, 1e-12); // sum of i^2 (i < 100) * (10/99)^2 / 100
+  PlanOptions o;
+  Plan plan(o);
+  auto cpu = make_cpu_backend(2);
+  MemorySink out(p, plan.size());
+  const Summary s = run_trials(p, plan, *cpu, out).summary;
+  const double median = s.overall(0).quantile(0.5);
+  EXPECT_GT(median, ref.lr_star() / 100);
+  EXPECT_LT(median, ref.lr_diverge());
+  auto ci = s.overall(0).median_interval();
+  EXPECT_GT(ci[0], ref.lr_star() / 100);
+  EXPECT_LT(ci[1], ref.lr_diverge());
 }
 
 } // namespace

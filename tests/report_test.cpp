@@ -1,0 +1,219 @@
+// The statistics as printed (text and JSON), `lrfinder report` on result files and on every kind of bad
+// file, and the analysis options of `lrfinder run`.
+#include "report.hpp"
+#include "test_util.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <sys/wait.h>
+
+namespace lrf::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+template <class F> std::string capture(F print) {
+  char *text = nullptr;
+  std::size_t size = 0;
+  std::FILE *out = ::open_memstream(&text, &size);
+  print(out);
+  std::fclose(out);
+  std::string s(text, size);
+  std::free(text);
+  return s;
+}
+
+// Four trials: linear 1e-3 twice, exp 1.1 twice; every rule answers 1e-3, 2e-3, 3e-3, 4e-3 except the
+// last rule, which never answers.
+Summary four_trials() {
+  Batch b;
+  b.start_weight = {0, 0, 0, 0};
+  b.scan = {Scan::linear, Scan::exp, Scan::linear, Scan::exp};
+  b.factor = {1e-3, 1.1, 1e-3, 1.1};
+  b.steps = {10, 20, 30, 40};
+  b.status = {Status::diverged, Status::diverged, Status::completed, Status::stalled};
+  b.suggest.assign(rule_names().size(), {1e-3, 2e-3, 3e-3, 4e-3});
+  b.suggest.back().assign(4, NAN);
+  b.suggested_lr = b.suggest[0];
+  Summary s;
+  s.add(b);
+  return s;
+}
+
+bool has(const std::string &text, const std::string &part) {
+  return text.find(part) != std::string::npos;
+}
+
+TEST(Report, TextShowsEveryRuleOverallAndPerGroup) {
+  const Summary s = four_trials();
+  const std::string text = capture([&](std::FILE *out) { print_statistics(out, s, LinearReference{25}); });
+  EXPECT_TRUE(has(text,
+                  "  suggested lr median 0.0025, IQR [0.00175, 0.00325] over 4 trials with a suggestion "
+                  "(rule steep)\n"))
+      << text;
+  EXPECT_TRUE(has(text, "  reference    c = mean(x^2) = 25: lr* = 1/(2c) = 0.02 reaches w* in one step, lr > "
+                        "1/c = 0.04 diverges\n"))
+      << text;
+  // steep over all 4: median 2.5e-3 = 0.125 lr*; geometric mean 24^(1/4) ms = 2.21 ms.
+  EXPECT_TRUE(has(text, "  steep                          4         4    0.0025 [0.001, 0.004]         "
+                        "[0.00175, 0.00325]     [0.00115, 0.00385]       0.00221     0.125\n"))
+      << text;
+  // Per group: linear 1e-3 has 1 and 3 ms, exp 1.1 has 2 and 4 ms.
+  EXPECT_TRUE(has(text, "    linear 0.001                 2         2     0.002")) << text;
+  EXPECT_TRUE(has(text, "    exp 1.1                      2         2     0.003")) << text;
+  // The rule that never answered.
+  EXPECT_TRUE(has(text, "  " + rule_names().back())) << text;
+  EXPECT_TRUE(has(text, "         4         0         - -")) << text;
+  for (const std::string &rule : rule_names())
+    EXPECT_TRUE(has(text, "\n  " + rule + " ")) << rule;
+}
+
+TEST(Report, WithoutAReferenceNoRatio) {
+  const std::string text = capture([&](std::FILE *out) { print_statistics(out, four_trials()); });
+  EXPECT_FALSE(has(text, "reference")) << text;
+  EXPECT_TRUE(has(text, "0.00221         -\n")) << text;
+}
+
+TEST(Report, Json) {
+  const Summary s = four_trials();
+  const std::string json =
+      capture([&](std::FILE *out) { print_json(out, s, LinearReference{25}, "dir/\"a\".h5"); });
+  EXPECT_TRUE(has(json, "\"file\": \"dir/\\\"a\\\".h5\",\n")) << json;
+  EXPECT_TRUE(has(json, "\"trials\": 4,\n  \"steps\": 100,\n")) << json;
+  EXPECT_TRUE(has(json, "\"status\": {\"diverged\": 2, \"completed\": 1, \"stalled\": 1}")) << json;
+  EXPECT_TRUE(has(json, "\"reference\": {\"c\": 25, \"lr_star\": 0.02, \"lr_diverge\": 0.04}")) << json;
+  EXPECT_TRUE(
+      has(json, "\"headline\": {\"rule\": \"steep\", \"trials\": 4, \"answered\": 4, \"median\": 0.0025"))
+      << json;
+  EXPECT_TRUE(has(json, "{\"scan\": \"linear\", \"factor\": 0.001, \"trials\": 2")) << json;
+  // No answer: null, not NaN.
+  EXPECT_TRUE(has(json, "\"answered\": 0, \"median\": null, \"median_ci95\": [null, null]")) << json;
+  EXPECT_FALSE(has(json, "nan")) << json;
+  EXPECT_EQ(std::count(json.begin(), json.end(), '{'), std::count(json.begin(), json.end(), '}'));
+  EXPECT_EQ(std::count(json.begin(), json.end(), '['), std::count(json.begin(), json.end(), ']'));
+}
+
+struct Outcome {
+  int code;
+  std::string out, err;
+};
+
+class ReportCli : public ::testing::Test {
+protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("lrf_report_test_" + std::to_string(::getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  static std::string slurp(const fs::path &p) {
+    std::ifstream in(p);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+  Outcome lrfinder(const std::string &args) {
+    std::string cmd = "cd '" + dir_.string() + "' && '" LRF_BINARY "' " + args + " >stdout.txt 2>stderr.txt";
+    int status = std::system(cmd.c_str());
+    Outcome o{WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(dir_ / "stdout.txt"),
+              slurp(dir_ / "stderr.txt")};
+    fs::remove(dir_ / "stdout.txt");
+    fs::remove(dir_ / "stderr.txt");
+    return o;
+  }
+  void expect_rejected(const std::string &args, const std::string &line) {
+    Outcome o = lrfinder(args);
+    EXPECT_EQ(o.code, 2) << args;
+    EXPECT_EQ(o.err, line + "\n") << args;
+    EXPECT_EQ(o.out, "") << args;
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(ReportCli, ReportsAResultFile) {
+  ASSERT_EQ(lrfinder("run -n 64 --backend cpu -q -o r.h5").code, 0);
+  Outcome o = lrfinder("report r.h5");
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(o.err, "");
+  EXPECT_TRUE(has(o.out, "lrfinder report: r.h5: 64 trials (cpu on ")) << o.out;
+  EXPECT_TRUE(has(o.out, "  reference    c = mean(x^2) = 33.5: lr* = 1/(2c) = 0.01492")) << o.out;
+  EXPECT_TRUE(has(o.out, "    linear 0.0005               32        32")) << o.out;
+  EXPECT_TRUE(has(o.out, "    exp 1.1                     32        32")) << o.out;
+  o = lrfinder("report --json r.h5");
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_TRUE(has(o.out, "\"file\": \"r.h5\"")) << o.out;
+  EXPECT_TRUE(has(o.out, "\"headline\": {\"rule\": \"steep\", \"trials\": 64")) << o.out;
+}
+
+TEST_F(ReportCli, TheRunsHeadlineRuleAndAnalysisOptions) {
+  ASSERT_EQ(lrfinder("run -n 64 -q -o v.h5 --suggest valley --smooth ema-debiased:0.98 --skip-begin 2 "
+                     "--skip-end 1")
+                .code,
+            0);
+  Outcome o = lrfinder("report v.h5");
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_TRUE(has(o.out, "with a suggestion (rule valley)")) << o.out;
+}
+
+TEST_F(ReportCli, BadFiles) {
+  expect_rejected("report missing.h5", "lrfinder: error: missing.h5: cannot open: No such file or directory");
+  fs::create_directories(dir_ / "folder.h5");
+  expect_rejected("report folder.h5", "lrfinder: error: folder.h5: is a folder");
+  std::ofstream(dir_ / "text.h5") << "not hdf5\n";
+  expect_rejected("report text.h5",
+                  "lrfinder: error: text.h5: cannot open as HDF5 (missing, corrupt or truncated?)");
+  // A truncated result file.
+  ASSERT_EQ(lrfinder("run -n 300 -q -o whole.h5").code, 0);
+  {
+    std::ifstream in(dir_ / "whole.h5", std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::ofstream(dir_ / "cut.h5", std::ios::binary) << bytes.substr(0, bytes.size() / 3);
+  }
+  Outcome o = lrfinder("report cut.h5");
+  EXPECT_EQ(o.code, 2);
+  EXPECT_EQ(o.out, "");
+  EXPECT_EQ(o.err.rfind("lrfinder: error: cut.h5: ", 0), 0u) << o.err;
+  EXPECT_EQ(std::count(o.err.begin(), o.err.end(), '\n'), 1) << o.err;
+  // HDF5, but not an lrfinder result: a data file with /x and /y.
+  {
+    h5::Id f(H5Fcreate((dir_ / "data.h5").c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
+    hsize_t n = 2;
+    const double v[2] = {1, 2};
+    h5::Id space(H5Screate_simple(1, &n, nullptr), H5Sclose);
+    for (const char *name : {"/x", "/y"}) {
+      h5::Id set(
+          H5Dcreate2(f.get(), name, H5T_IEEE_F64LE, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+          H5Dclose);
+      H5Dwrite(set.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v);
+    }
+  }
+  expect_rejected("report data.h5", "lrfinder: error: data.h5: not an lrfinder result (no config attribute)");
+  expect_rejected("report", "lrfinder: error: file is required");
+}
+
+TEST_F(ReportCli, BadAnalysisOptions) {
+  expect_rejected(
+      "run --smooth ema:2",
+      "lrfinder: error: --smooth: 'ema:2' is not none, ema:BETA or ema-debiased:BETA with 0 <= BETA < 1");
+  expect_rejected(
+      "run --smooth ema-debiased",
+      "lrfinder: error: --smooth: 'ema-debiased' is not none, ema:BETA or ema-debiased:BETA with 0 "
+      "<= BETA < 1");
+  expect_rejected("run --skip-begin -1", "lrfinder: error: --skip-begin: '-1' is not a whole number >= 0");
+  expect_rejected("run --skip-end x", "lrfinder: error: --skip-end: 'x' is not a whole number >= 0");
+  expect_rejected(
+      "run --suggest best",
+      "lrfinder: error: --suggest: best not in {steep,steep-fastai,minimum,valley,gradient,ignite}");
+  EXPECT_TRUE(fs::is_empty(dir_) || fs::directory_iterator(dir_) == fs::directory_iterator());
+}
+
+} // namespace
+} // namespace lrf::test
