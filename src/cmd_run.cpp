@@ -3,6 +3,7 @@
 #include "data_io.hpp"
 #include "errors.hpp"
 #include "h5_input.hpp"
+#include "h5_layout.hpp"
 #include "report.hpp"
 #include "runner.hpp"
 #include "version.hpp"
@@ -37,6 +38,9 @@ struct RunOptions {
   std::string numpy_sum = "blocked";
   std::string trials_from;
   std::string shard;
+  std::string save = "loss,weight,lr";
+  std::string precision = "f64";
+  std::string compress = "none";
   bool no_resume = false;
   bool overwrite = false;
   bool quiet = false;
@@ -158,6 +162,14 @@ void setup_run_options(CLI::App &app, RunOptions &o) {
       ->excludes(trials);
   app.add_option("--shard", o.shard,
                  "K/N: run the K-th of N equal parts of the trials (default in a SLURM job array: its task)");
+  app.add_option("--save", o.save,
+                 "trajectories to keep: a list of loss, weight, lr; or none (per-trial results only)")
+      ->capture_default_str();
+  app.add_option("--precision", o.precision,
+                 "how trajectories are stored: f64 or f32 (compute is always f64)")
+      ->capture_default_str();
+  app.add_option("--compress", o.compress, "none, or deflate:N (N = 1..9) with the shuffle filter")
+      ->capture_default_str();
   app.add_flag("--no-resume", o.no_resume,
                "start afresh even where a stopped run of these settings left a partial file");
   app.add_flag("--overwrite", o.overwrite, "replace an existing output file");
@@ -295,6 +307,7 @@ int run_run(const RunOptions &o, const std::string &cmdline) {
   if (!o.trials_from.empty())
     plan_options.explicit_trials = read_trials(o.trials_from);
   XY data = o.data.empty() ? seed_data() : read_data(o.data);
+  const Storage storage = parse_storage(o.save, o.precision, o.compress);
   const Shard shard = pick_shard(o);
   const std::string output = shard_output(o.output, shard);
   check_output(output, o.overwrite);
@@ -325,9 +338,11 @@ int run_run(const RunOptions &o, const std::string &cmdline) {
   info.w_min = o.w_min;
   info.w_max = o.w_max;
   info.numpy_sum = o.numpy_sum;
-  info.config = run_config(o, problem, plan_options);
+  info.config = run_config(o, problem, plan_options) + " save=" + storage.save_text() +
+                " precision=" + storage.precision_text();
   info.shard = shard.n > 1 ? std::to_string(shard.k) + "/" + std::to_string(shard.n) : "";
   info.suggest = o.analysis.suggest;
+  info.storage = storage;
   H5Writer writer(output, problem, range, info, !o.no_resume);
   if (!o.quiet && !writer.resume_note().empty())
     std::fprintf(stderr, "lrfinder: %s\n", writer.resume_note().c_str());

@@ -52,13 +52,17 @@ ResultFile::ResultFile(const std::string &path) : path_(path) {
   h5::read_attr(f, "suggest", info_.suggest);
   h5::read_attr(f, "w_min", info_.w_min);
   h5::read_attr(f, "w_max", info_.w_max);
+  std::string save = "loss,weight,lr", precision = "f64", compress;
+  h5::read_attr(f, "save", save);
+  h5::read_attr(f, "precision", precision);
+  info_.storage = parse_storage(save, precision, h5::read_attr(f, "compress", compress) ? compress : "none");
   for (const char *name : {"/data/x", "/data/y"}) {
     std::string problem = h5::read_vector(f, name, name[6] == 'x' ? problem_.x : problem_.y);
     if (!problem.empty())
       throw InputError(path + ": " + name + ": " + problem);
   }
   problem_.sum_block = block;
-  for (const Column &c : result_columns())
+  for (const Column &c : result_columns(info_.storage))
     need(h5::exists(f, c.path), c.path.c_str());
 }
 
@@ -66,7 +70,7 @@ void ResultFile::read(std::int64_t row, std::int64_t count, Batch &batch, bool t
   const std::int64_t cols = problem_.row_length();
   size_batch(batch, count, trajectories ? cols : 0);
   batch.first = range_.first + row;
-  for (Column &c : result_columns())
+  for (Column &c : result_columns(info_.storage))
     if (trajectories || !c.per_step)
       read_rows(file_.get(), c, row, count, c.per_step ? cols : 0, c.data(batch), path_);
 }

@@ -12,6 +12,22 @@
 
 namespace lrf {
 
+// What a file keeps of the trajectories, and how (--save, --precision, --compress). Compute is always
+// float64; f32 storage rounds each stored value once.
+struct Storage {
+  bool loss = true, weight = true, lr = true;
+  bool f32 = false;
+  int deflate = 0; // 0: no compression; 1..9: deflate level, after the shuffle filter
+
+  std::string save_text() const;      // "loss,weight,lr", "loss", "none"
+  std::string precision_text() const; // "f64" or "f32"
+  std::string compress_text() const;  // "none" or "deflate:N"
+};
+
+// Storage from the texts of --save (a list of loss, weight, lr; or none), --precision (f64, f32) and
+// --compress (none, deflate:N with N in 1..9); InputError naming the option and the value.
+Storage parse_storage(const std::string &save, const std::string &precision, const std::string &compress);
+
 struct Column {
   std::string path;      // e.g. "/loss", "/trials/steps", "/trials/suggest/steep"
   hid_t file_type;       // as stored
@@ -22,8 +38,9 @@ struct Column {
   std::function<void *(Batch &)> data; // the Batch's array, sized for the batch
 };
 
-// Every column, in file order; /trials/suggest/<rule> for each rule of rule_names().
-std::vector<Column> result_columns();
+// Every column a file of this storage holds, in file order; /trials/suggest/<rule> for each rule of
+// rule_names().
+std::vector<Column> result_columns(const Storage &storage = Storage{});
 
 // The groups the columns live in, parents first.
 const std::vector<std::string> &result_groups();

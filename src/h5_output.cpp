@@ -12,7 +12,8 @@
 namespace lrf {
 namespace {
 
-constexpr std::size_t kChunkBytes = std::size_t{1} << 20; // ~1 MiB chunks: h5py reads rows fast
+constexpr std::size_t kChunkBytes = std::size_t{1} << 20; // ~1 MiB chunks
+constexpr hsize_t kChunkColumns = 64;                     // steps per trajectory chunk
 
 [[noreturn]] void fail(const std::string &file, const std::string &what) {
   throw RunError("cannot write " + file + ": " + what);
@@ -39,23 +40,30 @@ void put_attr(hid_t where, const char *name, std::int64_t value) {
   put_attr(where, name, H5T_NATIVE_INT64, &value);
 }
 
-// A chunked dataset of shape (rows, cols) (cols = 0: 1-D) filled with NaN (floats) or all-ones bits
-// (integers: -1, 255) where never written.
-h5::Id make_dataset(hid_t file, const Column &c, hsize_t rows, hsize_t cols) {
+// A chunked dataset of shape (rows, cols) (cols = 0: 1-D), NaN (floats) or all ones (integers: -1, 255)
+// where never written. Trajectory chunks are kChunkColumns steps wide: a batch writes only the columns its
+// trials reached, and the chunks past them are never allocated, so a file grows with the steps taken.
+h5::Id make_dataset(hid_t file, const Column &c, hsize_t rows, hsize_t cols, int deflate) {
   const int rank = cols ? 2 : 1;
   hsize_t dims[2] = {rows, cols};
   const hsize_t elem = H5Tget_size(c.file_type);
-  hsize_t chunk_rows = std::max<hsize_t>(1, kChunkBytes / (elem * std::max<hsize_t>(cols, 1)));
-  hsize_t chunk[2] = {std::max<hsize_t>(1, std::min(rows, chunk_rows)), cols};
+  const hsize_t chunk_cols = std::min<hsize_t>(std::max<hsize_t>(cols, 1), kChunkColumns);
+  hsize_t chunk[2] = {std::clamp<hsize_t>(kChunkBytes / (elem * chunk_cols), 1, std::max<hsize_t>(rows, 1)),
+                      chunk_cols};
   h5::Id space(H5Screate_simple(rank, dims, nullptr), H5Sclose);
   h5::Id dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
   H5Pset_chunk(dcpl.get(), rank, chunk);
+  if (deflate > 0) {
+    H5Pset_shuffle(dcpl.get());
+    H5Pset_deflate(dcpl.get(), static_cast<unsigned>(deflate));
+  }
   const double nan = NAN;
-  const std::int64_t ones = -1;
+  unsigned char ones[16];
+  std::memset(ones, 0xff, sizeof ones);
   if (H5Tget_class(c.file_type) == H5T_FLOAT)
     H5Pset_fill_value(dcpl.get(), H5T_NATIVE_DOUBLE, &nan);
   else
-    H5Pset_fill_value(dcpl.get(), H5T_NATIVE_INT64, &ones);
+    H5Pset_fill_value(dcpl.get(), c.file_type, ones);
   H5Pset_fill_time(dcpl.get(), H5D_FILL_TIME_IFSET);
   h5::Id set(H5Dcreate2(file, c.path.c_str(), c.file_type, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
              H5Dclose);
@@ -82,15 +90,19 @@ void write_contiguous(hid_t file, const char *name, const std::vector<double> &v
     throw RunError(std::string("dataset ") + name);
 }
 
-// Rows [first, first + count) of a dataset from `data`.
-void write_rows(const h5::Id &set, hid_t mem_type, std::int64_t first, std::int64_t count, hsize_t cols,
-                const void *data) {
-  const int rank = cols ? 2 : 1;
+// Rows [first, first + count) of a dataset from `data`, which holds `mem_cols` values a row (0: 1-D); only
+// the first `cols` columns of each row are written.
+void write_rows(const h5::Id &set, hid_t mem_type, std::int64_t first, std::int64_t count, hsize_t mem_cols,
+                hsize_t cols, const void *data) {
+  const int rank = mem_cols ? 2 : 1;
   hsize_t start[2] = {static_cast<hsize_t>(first), 0};
   hsize_t size[2] = {static_cast<hsize_t>(count), cols};
+  hsize_t mem_size[2] = {static_cast<hsize_t>(count), mem_cols};
+  hsize_t origin[2] = {0, 0};
   h5::Id file_space(H5Dget_space(set.get()), H5Sclose);
-  h5::Id mem_space(H5Screate_simple(rank, size, nullptr), H5Sclose);
+  h5::Id mem_space(H5Screate_simple(rank, mem_size, nullptr), H5Sclose);
   if (H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, size, nullptr) < 0 ||
+      H5Sselect_hyperslab(mem_space.get(), H5S_SELECT_SET, origin, nullptr, size, nullptr) < 0 ||
       H5Dwrite(set.get(), mem_type, mem_space.get(), file_space.get(), H5P_DEFAULT, data) < 0)
     throw RunError("write failed (disk full?)");
 }
@@ -118,6 +130,9 @@ void write_run_attributes(hid_t f, const Problem &problem, const OutputInfo &inf
   put_attr(f, "trials", range.count);
   put_attr(f, "total_trials", range.total);
   put_attr(f, "trials_done", done);
+  put_attr(f, "save", info.storage.save_text());
+  put_attr(f, "precision", info.storage.precision_text());
+  put_attr(f, "compress", info.storage.compress_text());
 }
 
 // The groups of the layout, then /data/x and /data/y.
@@ -147,7 +162,7 @@ H5Writer::H5Writer(std::string final_path, const Problem &problem, std::int64_t 
 H5Writer::H5Writer(std::string final_path, const Problem &problem, TrialRange range, const OutputInfo &info,
                    bool resume)
     : final_path_(std::move(final_path)), partial_path_(partial_name(final_path_)),
-      row_(problem.row_length()), range_(range) {
+      row_(problem.row_length()), range_(range), storage_(info.storage) {
   struct stat st {};
   const bool exists = ::stat(partial_path_.c_str(), &st) == 0;
   if (exists && resume && open_partial(info))
@@ -172,7 +187,7 @@ bool H5Writer::open_partial(const OutputInfo &info) {
     file_.close();
     return false;
   }
-  for (const Column &c : result_columns()) {
+  for (const Column &c : result_columns(storage_)) {
     sets_.push_back(open_dataset(f, c));
     if (!sets_.back()) {
       close_all();
@@ -198,8 +213,8 @@ void H5Writer::create(const Problem &problem, const OutputInfo &info) {
     write_run_attributes(f, problem, info, range_, 0);
     write_groups_and_data(f, problem);
     const auto n = static_cast<hsize_t>(range_.count), cols = static_cast<hsize_t>(row_);
-    for (const Column &col : result_columns()) {
-      make_dataset(f, col, n, col.per_step ? cols : 0);
+    for (const Column &col : result_columns(storage_)) {
+      make_dataset(f, col, n, col.per_step ? cols : 0, storage_.deflate);
       sets_.push_back(open_dataset(f, col));
     }
     if (H5Fflush(f, H5F_SCOPE_LOCAL) < 0)
@@ -232,11 +247,16 @@ void H5Writer::write(const Batch &b) {
     const std::int64_t at = b.first - range_.first;
     if (at != done_ || at + b.size() > range_.count)
       throw RunError("batch of trials " + std::to_string(b.first) + ".. out of order");
-    const auto columns = result_columns();
+    const auto columns = result_columns(storage_);
     Batch &batch = const_cast<Batch &>(b); // the column accessors hand out pointers; nothing is changed
-    for (std::size_t i = 0; i < columns.size(); ++i)
-      write_rows(sets_[i], columns[i].mem_type, at, b.size(), columns[i].per_step ? row_ : 0,
+    // The steps any trial of the batch reached: columns past them stay unwritten (NaN, and no space).
+    const std::int32_t steps = b.steps.empty() ? 0 : *std::max_element(b.steps.begin(), b.steps.end());
+    const auto used = static_cast<hsize_t>(std::min<std::int64_t>(row_, std::int64_t{steps} + 1));
+    for (std::size_t i = 0; i < columns.size(); ++i) {
+      const hsize_t mem_cols = columns[i].per_step ? static_cast<hsize_t>(row_) : 0;
+      write_rows(sets_[i], columns[i].mem_type, at, b.size(), mem_cols, columns[i].per_step ? used : 0,
                  columns[i].data(batch));
+    }
     done_ = at + b.size();
     // The checkpoint: data first, then the count that says it is there.
     if (H5Fflush(file_.get(), H5F_SCOPE_LOCAL) < 0)
@@ -276,7 +296,7 @@ void write_virtual(const std::string &final_path, const Problem &problem, const 
     write_run_attributes(f, problem, info, TrialRange{0, total, total}, total);
     write_groups_and_data(f, problem);
     const auto cols = static_cast<hsize_t>(problem.row_length());
-    for (const Column &c : result_columns()) {
+    for (const Column &c : result_columns(info.storage)) {
       const int rank = c.per_step ? 2 : 1;
       hsize_t dims[2] = {static_cast<hsize_t>(total), cols};
       h5::Id space(H5Screate_simple(rank, dims, nullptr), H5Sclose);

@@ -6,6 +6,7 @@
 
 #include "batch.hpp"
 #include "h5.hpp"
+#include "h5_layout.hpp"
 
 #include <cstdint>
 #include <string>
@@ -34,6 +35,7 @@ struct OutputInfo {
   std::string config;                // every setting that decides the results: shards and resumes must match
   std::string shard;                 // "K/N", or "" for a whole run
   std::string suggest = "steep";     // the headline rule behind /trials/suggested_lr
+  Storage storage;                   // what is kept of the trajectories, and how
 };
 
 class H5Writer final : public Sink {
@@ -70,6 +72,7 @@ private:
   std::string final_path_, partial_path_;
   std::int64_t row_;
   TrialRange range_;
+  Storage storage_;
   std::int64_t done_ = 0;
   std::string resume_note_;
   h5::Id file_;

@@ -69,6 +69,15 @@ TEST_F(Cli, BadCountsAndNumbers) {
                   "lrfinder: error: --w-min 0.1 must be below --w-max -0.001");
   expect_rejected("run --threads -1", "lrfinder: error: --threads: '-1' is not a whole number >= 0");
   expect_rejected("run --scan sideways", "lrfinder: error: --scan: sideways not in {linear,exp,both}");
+  expect_rejected("run --save loss,steps",
+                  "lrfinder: error: --save: 'steps' in 'loss,steps' is not loss, weight or lr (or none)");
+  expect_rejected("run --precision f16", "lrfinder: error: --precision: 'f16' is not f64 or f32");
+  expect_rejected("run --compress gzip",
+                  "lrfinder: error: --compress: 'gzip' is not none or deflate:N with N in 1..9");
+  expect_rejected("run --compress deflate:0",
+                  "lrfinder: error: --compress: 'deflate:0' is not none or deflate:N with N in 1..9");
+  expect_rejected("run --shard 3/3", "lrfinder: error: --shard: '3/3' is not K/N with 0 <= K < N");
+  expect_rejected("run --shard half", "lrfinder: error: --shard: 'half' is not K/N");
 }
 
 TEST_F(Cli, BadDataFiles) {

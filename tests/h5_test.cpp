@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -86,6 +87,57 @@ TEST(H5Output, RoundTripEqualsTheBackendsBytes) {
   h5::Id attr(H5Aopen(file.get(), "epochs", H5P_DEFAULT), H5Aclose);
   H5Aread(attr.get(), H5T_NATIVE_INT32, &epochs);
   EXPECT_EQ(epochs, 200);
+}
+
+TEST(H5Output, TrajectoriesTakeSpaceOnlyForTheStepsTaken) {
+  // 600 epochs, but every trial of the seed's workload diverges within 200 steps: the chunks of the
+  // columns past the longest trial are never written, read back as NaN, and take no space.
+  Problem p = seed_problem(600);
+  PlanOptions o;
+  o.trials = 3000;
+  Plan plan(o);
+  fs::path path = scratch("proportional.h5");
+  auto cpu = make_cpu_backend(2);
+  MemorySink want = run_all(p, plan, *cpu);
+  {
+    H5Writer writer(path.string(), p, plan.size(), OutputInfo{});
+    run_trials(p, plan, *cpu, writer);
+    writer.commit();
+  }
+  const std::int32_t longest = *std::max_element(want.steps.begin(), want.steps.end());
+  ASSERT_LT(longest, 200);
+  h5::Id file = h5::open_read(path.string());
+  h5::Id loss(H5Dopen2(file.get(), "/loss", H5P_DEFAULT), H5Dclose);
+  h5::Id dcpl(H5Dget_create_plist(loss.get()), H5Pclose);
+  hsize_t chunk[2] = {};
+  ASSERT_EQ(H5Pget_chunk(dcpl.get(), 2, chunk), 2);
+  auto chunks = [](hsize_t n, hsize_t size) { return (n + size - 1) / size; };
+  const hsize_t stored = chunks(3000, chunk[0]) * chunks(longest + 1, chunk[1]) * chunk[0] * chunk[1] * 8;
+  EXPECT_EQ(H5Dget_storage_size(loss.get()), stored) << "only the chunks of columns 0.." << longest;
+  EXPECT_LT(stored, chunks(3000, chunk[0]) * chunks(601, chunk[1]) * chunk[0] * chunk[1] * 8 / 2);
+  EXPECT_TRUE(same_bytes(read_all<double>(file.get(), "/loss", H5T_NATIVE_DOUBLE, 3000 * 601), want.loss));
+}
+
+TEST(H5Output, F32StorageRoundsEachValueOnce) {
+  Problem p = seed_problem(100);
+  PlanOptions o;
+  o.trials = 50;
+  Plan plan(o);
+  auto serial = make_serial_backend();
+  MemorySink want = run_all(p, plan, *serial);
+  fs::path path = scratch("f32.h5");
+  OutputInfo info;
+  info.storage = parse_storage("loss", "f32", "deflate:2");
+  {
+    H5Writer writer(path.string(), p, plan.size(), info);
+    run_trials(p, plan, *serial, writer);
+    writer.commit();
+  }
+  h5::Id file = h5::open_read(path.string());
+  EXPECT_FALSE(h5::exists(file.get(), "/weight"));
+  EXPECT_FALSE(h5::exists(file.get(), "/lr"));
+  std::vector<float> expected(want.loss.begin(), want.loss.end());
+  EXPECT_TRUE(same_bytes(read_all<float>(file.get(), "/loss", H5T_NATIVE_FLOAT, expected.size()), expected));
 }
 
 TEST(H5Output, AnUnfinishedFileLeavesNothingBehind) {

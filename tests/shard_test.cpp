@@ -18,7 +18,7 @@ void expect_same_results(const fs::path &a_path, const fs::path &b_path) {
   Batch x, y;
   a.read(0, a.range().count, x, true);
   b.read(0, b.range().count, y, true);
-  for (Column &c : result_columns()) {
+  for (Column &c : result_columns(a.info().storage)) {
     const std::size_t bytes = (c.per_step ? x.loss.size() : x.start_weight.size()) * H5Tget_size(c.mem_type);
     EXPECT_EQ(std::memcmp(c.data(x), c.data(y), bytes), 0) << c.path << ": " << a_path << " vs " << b_path;
   }
@@ -52,6 +52,25 @@ TEST_F(Shards, MergedShardsEqualTheWholeRunForAnyShardCount) {
     fs::remove(dir_ / "copy.h5");
     fs::remove(dir_ / "virtual.h5");
   }
+}
+
+TEST_F(Shards, ShardsStoredAsF32WithLossOnlyMergeToTheSameBytes) {
+  const std::string run = std::string(kRun) + " --save loss --precision f32 --compress deflate:1";
+  ASSERT_EQ(lrfinder(run + " -o whole.h5").code, 0);
+  for (int k = 0; k < 2; ++k)
+    ASSERT_EQ(lrfinder(run + " --shard " + std::to_string(k) + "/2 -o part.h5").code, 0);
+  Outcome o = lrfinder("merge -q -o merged.h5 part-shard-1-of-2.h5 part-shard-0-of-2.h5");
+  ASSERT_EQ(o.code, 0) << o.err;
+  expect_same_results(dir_ / "whole.h5", dir_ / "merged.h5");
+  ResultFile merged((dir_ / "merged.h5").string());
+  EXPECT_EQ(merged.info().storage.save_text(), "loss");
+  EXPECT_EQ(merged.info().storage.precision_text(), "f32");
+  // Shards of another storage are another run.
+  ASSERT_EQ(lrfinder(std::string(kRun) + " --shard 1/2 -o f64.h5").code, 0);
+  expect_rejected(
+      "merge -o bad.h5 part-shard-0-of-2.h5 f64-shard-1-of-2.h5",
+      "lrfinder: error: f64-shard-1-of-2.h5: not a shard of the same run as part-shard-0-of-2.h5 (its "
+      "settings differ)");
 }
 
 TEST_F(Shards, ASlurmArrayTaskPicksItsShardAndFileName) {
