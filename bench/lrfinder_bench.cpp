@@ -1,0 +1,364 @@
+// lrfinder-bench: the same workloads on every backend compiled in (serial, the reference; cpu; cuda where a
+// GPU is usable), as Google Benchmark rows with throughput counters and the machine in the JSON context.
+//
+//   lrfinder-bench [--threads=N] [Google Benchmark flags, e.g. --benchmark_format=json --benchmark_out=F]
+//
+// Rows are named BACKEND/OUTPUT/points:P/trials:T/epochs:E/manual_time. OUTPUT is `compute` (the batches go
+// to a sink that discards them; the time is the backends' time, RunResult::compute_seconds) or `h5` (every
+// trajectory written to an HDF5 file in the temp folder, removed after; the time is the whole run from
+// creating the file to its commit). Every row times one run_trials() call per iteration by hand
+// (UseManualTime), so rows on every backend measure the same thing.
+//
+// Counters, all rates per second of that time:
+//   trials    trials finished
+//   steps     trial updates (RunResult::summary.steps)
+//   fp64_ops  4 * points * (steps + trials): every loss evaluation, the start's included, costs one multiply,
+//             subtract, multiply and add per point; the rest of a step (a handful of scalar ops) is not
+//             counted
+// and, as plain numbers:
+//   speedup_vs_serial  (non-serial rows) steps/s over the serial backend's steps/s on the same workload
+//                      and trials, measured in the same process (Bench::serial_reference)
+//   peak_share         (CPU rows) fp64_ops/s over the measured fp64 peak of the cores the row runs on: the
+//                      context's fp64_peak_cpu_flops (every core) * threads used / hardware threads
+#include "fp64_peak.hpp"
+
+#include "backend.hpp"
+#include "data_io.hpp"
+#include "runner.hpp"
+#include "version.hpp"
+
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+#if defined(LRF_WITH_CUDA)
+#include "../kernels/cuda_backend.hpp"
+#include <cuda_runtime_api.h>
+#endif
+
+namespace lrf {
+namespace {
+
+// A workload: the data, the epochs, where the output goes, and the trial counts each backend runs. Trial
+// counts are capped per backend so that a row stays within a few seconds: serial at 1e4 seed trials, cpu
+// at 1e5 (1e6 with 8 or more threads), cuda at 1e6. The big data sets run fewer trials and epochs.
+struct Workload {
+  std::int64_t points;
+  std::int32_t epochs;
+  bool h5;
+  std::vector<std::int64_t> serial, cpu, cuda;
+};
+
+std::vector<Workload> workloads(int cpu_threads) {
+  std::vector<std::int64_t> cpu_seed{1000, 10000, 100000};
+  if (cpu_threads >= 8)
+    cpu_seed.push_back(1000000);
+  return {
+      {100, 500, false, {1000, 10000}, cpu_seed, {1000, 10000, 100000, 1000000}},
+      {10000, 100, false, {1000}, {1000, 10000}, {1000, 10000, 100000}},
+      {1000000, 20, false, {128}, {128, 1024}, {1024, 10000}},
+      // HDF5: 3 * 8 * (epochs + 1) bytes of trajectories per trial, 120 MB at 1e4 seed trials.
+      {100, 500, true, {1000, 10000}, {1000, 10000}, {1000, 10000}},
+  };
+}
+
+// The data: the seed's (y = 2.5x on 100 points) for 100 points; otherwise y = 2.5x on linspace(0, 10, n)
+// plus a fixed wobble of +-0.5, so the loss has a floor above zero and trials run until they diverge or
+// reach the epochs, like the seed's.
+Problem make_problem(std::int64_t points, std::int32_t epochs) {
+  Problem p;
+  p.config.epochs = epochs;
+  if (points == 100) {
+    XY d = seed_data();
+    p.x = std::move(d.x);
+    p.y = std::move(d.y);
+  } else {
+    p.x = linspace(0, 10, points);
+    p.y.resize(p.x.size());
+    for (std::int64_t i = 0; i < points; ++i)
+      p.y[i] = 2.5 * p.x[i] + static_cast<double>((i * 7919) % 101 - 50) * 0.01;
+  }
+  return p;
+}
+
+// The seed workload's plan (default PlanOptions: both scans alternating, linear 5e-4, exp 1.1, w in
+// [-5, 10], seed 0): the first `trials` trials, the same as `lrfinder run -n TRIALS`.
+Plan make_plan(std::int64_t trials) {
+  PlanOptions o;
+  o.trials = trials;
+  return Plan(o);
+}
+
+struct DiscardSink final : Sink {
+  void write(const Batch &) override {}
+};
+
+struct Measure {
+  double seconds = 0;
+  std::int64_t trials = 0, steps = 0;
+};
+
+std::string temp_h5_path() {
+  static int counter = 0;
+  return (std::filesystem::temp_directory_path() /
+          ("lrfinder-bench-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".h5"))
+      .string();
+}
+
+// One whole run of the plan: compute only (backend time), or with the HDF5 file (creation to commit).
+Measure run_once(const Problem &problem, const Plan &plan, Backend &backend, bool h5) {
+  if (!h5) {
+    DiscardSink sink;
+    RunResult r = run_trials(problem, plan, backend, sink);
+    return {r.compute_seconds, r.summary.trials, r.summary.steps};
+  }
+  const std::string path = temp_h5_path();
+  const auto start = std::chrono::steady_clock::now();
+  OutputInfo info;
+  info.backend = backend.name();
+  info.device = backend.device();
+  info.version = LRF_VERSION;
+  info.command_line = "lrfinder-bench";
+  info.w_min = -5;
+  info.w_max = 10;
+  H5Writer writer(path, problem, plan.size(), info);
+  RunResult r = run_trials(problem, plan, backend, writer);
+  writer.commit();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::remove(path.c_str());
+  return {seconds, r.summary.trials, r.summary.steps};
+}
+
+// What every row shares, made once: the options, the measured peak, problems, backends, and the serial
+// reference per workload.
+struct Bench {
+  int cpu_threads = 0; // --threads; 0 = every core
+  Fp64Peak peak;
+  std::map<std::pair<std::int64_t, std::int32_t>, Problem> problems;
+  std::map<BackendKind, std::unique_ptr<Backend>> backends;
+  std::map<std::string, double> serial_steps_per_s;
+
+  int threads_used(BackendKind kind) const {
+    return kind == BackendKind::serial ? 1 : cpu_threads > 0 ? cpu_threads : peak.threads;
+  }
+  // The peak of the cores a CPU backend runs on.
+  double peak_of(BackendKind kind) const {
+    return peak.flops * std::min(threads_used(kind), peak.threads) / peak.threads;
+  }
+
+  const Problem &problem(const Workload &w) {
+    auto key = std::make_pair(w.points, w.epochs);
+    auto it = problems.find(key);
+    if (it == problems.end())
+      it = problems.emplace(key, make_problem(w.points, w.epochs)).first;
+    return it->second;
+  }
+
+  Backend &backend(BackendKind kind) {
+    auto &b = backends[kind];
+    if (!b)
+      b = make_backend(kind, BackendOptions{cpu_threads, {}}, nullptr);
+    return *b;
+  }
+
+  // Serial steps/s on this workload, for the speed-up of the other backends. Measured in this process,
+  // once per workload and trial count (the first row that needs it pays, outside its timed loop), on the
+  // same trials: the first min(trials, serial's largest count) trials of the same plan. Where a row runs
+  // more trials than serial does, the two compare per trial update (serial time grows linearly with the
+  // updates). Repeated until 0.3 s have passed so short runs are not one noisy sample.
+  double serial_reference(const Workload &w, std::int64_t trials) {
+    trials = std::min(trials, w.serial.back());
+    const std::string key = std::to_string(w.points) + "/" + std::to_string(w.epochs) +
+                            (w.h5 ? "/h5/" : "/") + std::to_string(trials);
+    auto it = serial_steps_per_s.find(key);
+    if (it != serial_steps_per_s.end())
+      return it->second;
+    const Plan plan = make_plan(trials);
+    Measure total;
+    while (total.seconds < 0.3) {
+      Measure m = run_once(problem(w), plan, backend(BackendKind::serial), w.h5);
+      total.seconds += m.seconds;
+      total.steps += m.steps;
+    }
+    return serial_steps_per_s[key] = static_cast<double>(total.steps) / total.seconds;
+  }
+};
+
+Bench g_bench;
+
+void bm_run(benchmark::State &state, Workload w, BackendKind kind) {
+  try {
+    const Problem &problem = g_bench.problem(w);
+    const Plan plan = make_plan(state.range(1));
+    Backend &backend = g_bench.backend(kind);
+    const double serial = kind == BackendKind::serial ? 0 : g_bench.serial_reference(w, state.range(1));
+    Measure total;
+    for (auto _ : state) {
+      Measure m = run_once(problem, plan, backend, w.h5);
+      state.SetIterationTime(m.seconds);
+      total.seconds += m.seconds;
+      total.trials += m.trials;
+      total.steps += m.steps;
+    }
+    const double ops = 4.0 * static_cast<double>(w.points) * static_cast<double>(total.steps + total.trials);
+    using benchmark::Counter;
+    state.counters["trials"] = Counter(static_cast<double>(total.trials), Counter::kIsRate);
+    state.counters["steps"] = Counter(static_cast<double>(total.steps), Counter::kIsRate);
+    state.counters["fp64_ops"] = Counter(ops, Counter::kIsRate);
+    if (serial > 0)
+      state.counters["speedup_vs_serial"] = static_cast<double>(total.steps) / total.seconds / serial;
+    if (kind != BackendKind::cuda && g_bench.peak.flops > 0)
+      state.counters["peak_share"] = ops / total.seconds / g_bench.peak_of(kind);
+    state.SetLabel(backend.device());
+  } catch (const std::exception &e) {
+    state.SkipWithError(e.what());
+  }
+}
+
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("model name", 0) == 0) {
+      auto colon = line.find(':');
+      return colon == std::string::npos ? line : line.substr(line.find_first_not_of(" \t", colon + 1));
+    }
+  return "unknown";
+}
+
+std::string number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4g", v);
+  return buf;
+}
+
+// GPU facts for the JSON context; returns whether cuda rows run. "none" where no GPU is usable.
+bool add_gpu_context() {
+#if defined(LRF_WITH_CUDA)
+  std::string why;
+  if (!cuda_usable({}, &why)) {
+    benchmark::AddCustomContext("gpu", "none (" + why + ")");
+    return false;
+  }
+  int count = 0;
+  cudaGetDeviceCount(&count);
+  std::string names, cc, sms, clocks, memory;
+  for (int dev = 0; dev < count; ++dev) {
+    cudaDeviceProp prop{};
+    int major = 0, minor = 0, sm = 0, khz = 0;
+    cudaGetDeviceProperties(&prop, dev);
+    // Attributes rather than cudaDeviceProp fields: CUDA 13 removed cudaDeviceProp::clockRate.
+    cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev);
+    cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev);
+    cudaDeviceGetAttribute(&sm, cudaDevAttrMultiProcessorCount, dev);
+    cudaDeviceGetAttribute(&khz, cudaDevAttrClockRate, dev);
+    const char *sep = dev ? "; " : "";
+    names += sep + std::string(prop.name);
+    cc += sep + std::to_string(major) + "." + std::to_string(minor);
+    sms += sep + std::to_string(sm);
+    clocks += sep + std::to_string(khz / 1000);
+    memory += sep + number(static_cast<double>(prop.totalGlobalMem) / (1 << 30));
+  }
+  int driver = 0, runtime = 0;
+  cudaDriverGetVersion(&driver);
+  cudaRuntimeGetVersion(&runtime);
+  auto version = [](int v) { return std::to_string(v / 1000) + "." + std::to_string(v % 1000 / 10); };
+  benchmark::AddCustomContext("gpu", names);
+  benchmark::AddCustomContext("gpu_count", std::to_string(count));
+  benchmark::AddCustomContext("gpu_compute_capability", cc);
+  benchmark::AddCustomContext("gpu_sm_count", sms);
+  benchmark::AddCustomContext("gpu_clock_mhz", clocks);
+  benchmark::AddCustomContext("gpu_memory_gib", memory);
+  benchmark::AddCustomContext("cuda_driver_version", version(driver));
+  benchmark::AddCustomContext("cuda_runtime_version", version(runtime));
+  // For now cuda rows time Backend::run with the wall clock like every row, transfers included; timing
+  // the kernels alone with CUDA events can come with the backend's own streams.
+  benchmark::AddCustomContext("cuda_timing", "wall clock around Backend::run, host-device copies included");
+  return true;
+#else
+  benchmark::AddCustomContext("gpu", "none (built without the CUDA backend)");
+  return false;
+#endif
+}
+
+void add_context() {
+  const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
+  benchmark::AddCustomContext("lrfinder_version", LRF_VERSION);
+  benchmark::AddCustomContext("lrfinder_git_commit", LRF_GIT_COMMIT);
+  benchmark::AddCustomContext("lrfinder_build_type", LRF_BUILD_TYPE);
+  benchmark::AddCustomContext("compiler", LRF_CXX_COMPILER);
+  benchmark::AddCustomContext("cpu_model", cpu_model());
+  benchmark::AddCustomContext("cpu_hardware_threads", std::to_string(hw));
+  benchmark::AddCustomContext("cpu_backend_threads", std::to_string(g_bench.threads_used(BackendKind::cpu)));
+  benchmark::AddCustomContext("fp64_peak_cpu_flops", number(g_bench.peak.flops));
+  benchmark::AddCustomContext("fp64_peak_cpu_method", "independent multiply-then-add chains, " +
+                                                          std::to_string(g_bench.peak.threads) +
+                                                          " threads, " + g_bench.peak.simd +
+                                                          " vectors of 8 doubles");
+  benchmark::AddCustomContext("fp64_ops_formula", "4 * points * (steps + trials)");
+}
+
+void register_rows(bool gpu) {
+  std::vector<std::pair<BackendKind, std::string>> kinds{{BackendKind::serial, "serial"},
+                                                         {BackendKind::cpu, "cpu"}};
+  if (gpu)
+    kinds.emplace_back(BackendKind::cuda, "cuda");
+  for (const Workload &w : workloads(g_bench.threads_used(BackendKind::cpu)))
+    for (const auto &[kind, name] : kinds) {
+      const auto &trials = kind == BackendKind::serial ? w.serial : kind == BackendKind::cpu ? w.cpu : w.cuda;
+      for (std::int64_t t : trials)
+        benchmark::RegisterBenchmark((name + (w.h5 ? "/h5" : "/compute")).c_str(), bm_run, w, kind)
+            ->Args({w.points, t, w.epochs})
+            ->ArgNames({"points", "trials", "epochs"})
+            ->UseManualTime()
+            ->Unit(benchmark::kMillisecond);
+    }
+}
+
+} // namespace
+} // namespace lrf
+
+int main(int argc, char **argv) {
+  for (int i = 1; i < argc; ++i)
+    if (std::strcmp(argv[i], "--help") == 0)
+      std::printf(
+          "lrfinder-bench [--threads=N (cpu backend threads, 0: every core)] [Google Benchmark flags]\n");
+  benchmark::Initialize(&argc, argv);
+  // Our own flag, --threads=N; everything else must be Google Benchmark's.
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strncmp(argv[i], "--threads=", 10) == 0) {
+      char *end = nullptr;
+      const long n = std::strtol(argv[i] + 10, &end, 10);
+      if (*end != '\0' || end == argv[i] + 10 || n < 0 || n > 4096) {
+        std::fprintf(stderr, "lrfinder-bench: %s: expected --threads=N with N >= 0\n", argv[i]);
+        return 2;
+      }
+      lrf::g_bench.cpu_threads = static_cast<int>(n);
+    } else {
+      argv[kept++] = argv[i];
+    }
+  }
+  argc = kept;
+  if (benchmark::ReportUnrecognizedArguments(argc, argv))
+    return 2;
+  lrf::g_bench.peak = lrf::measure_fp64_peak(); // every core: the machine's peak
+  const bool gpu = lrf::add_gpu_context();
+  lrf::add_context();
+  lrf::register_rows(gpu);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
