@@ -21,7 +21,8 @@ public:
   virtual ~Backend() = default;
   virtual std::string name() const = 0;   // serial, cpu, cuda
   virtual std::string device() const = 0; // what it runs on, in words
-  // Runs every trial of the batch: fills loss, weight, lr, steps and status.
+  // Runs every trial of the batch: fills steps and status, and loss, weight and lr up to each trial's
+  // last step (entries after it are left as they were).
   virtual void run(const Problem &problem, Batch &batch) = 0;
 };
 

@@ -3,6 +3,8 @@
 
 #include "core.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -49,6 +51,24 @@ struct Batch {
     steps.resize(n);
     status.resize(n);
     suggested_lr.resize(n);
+  }
+
+  // Steps of the longest trial plus one: the columns the batch's rows use (0 for an empty batch).
+  std::int64_t columns_used() const {
+    std::int64_t used = 0;
+    for (std::int32_t s : steps)
+      used = s + 1 > used ? s + 1 : used;
+    return used;
+  }
+
+  // Sets each trial's entries after its last step to NaN, up to columns_used(): backends leave them as
+  // they were, and a file holds rows up to there (beyond, it reads NaN without storing anything).
+  void pad_tails(std::int64_t row) {
+    const std::int64_t used = columns_used();
+    for (std::int64_t i = 0; i < size(); ++i)
+      for (auto *v : {&loss, &weight, &lr})
+        if (!v->empty())
+          std::fill(v->begin() + i * row + steps[i] + 1, v->begin() + i * row + used, NAN);
   }
 
   TrialParams params(std::int64_t i) const { return TrialParams{start_weight[i], scan[i], factor[i]}; }

@@ -109,7 +109,7 @@ void check_output(const std::string &path, bool overwrite) {
 }
 
 int cli_main(int argc, char **argv) {
-  h5::silence_errors();
+  h5::configure();
   CLI::App app{"lrfinder: the learning-rate range test as a massive batch of trials", "lrfinder"};
   app.set_version_flag("--version",
                        std::string("lrfinder ") + LRF_VERSION + " (commit " + LRF_GIT_COMMIT + ")");

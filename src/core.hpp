@@ -209,13 +209,8 @@ LRF_HD LRF_INLINE bool trial_step(TrialState &s, const RunConfig &c, Scan scan, 
   return true;
 }
 
-// NaN after the last recorded step, up to index epochs.
-LRF_HD LRF_INLINE void trial_finish(const TrialState &s, const RunConfig &c, const TrajectoryOut &out) {
-  for (std::int32_t k = s.step + 1; k <= c.epochs; ++k)
-    record(out, k, NAN, NAN, NAN);
-}
-
-// One whole trial, the plain loop: what the serial reference and a CUDA thread run.
+// One whole trial, the plain loop: what the serial reference and a CUDA thread run. Entries after the
+// last recorded step are left as they are (the runner sets them to NaN where a file will hold them).
 LRF_HD inline TrialResult run_trial(const RunConfig &c, const DataView &d, const TrialParams &p,
                                     const TrajectoryOut &out) {
   TrialState s = trial_start(c, p.start_weight, mean_squared_error(d, p.start_weight), out);
@@ -225,7 +220,6 @@ LRF_HD inline TrialResult run_trial(const RunConfig &c, const DataView &d, const
     if (!trial_step(s, c, p.scan, p.factor, w, mean_squared_error(d, w), out, &status))
       break;
   }
-  trial_finish(s, c, out);
   return TrialResult{s.step, status};
 }
 

@@ -59,7 +59,6 @@ void run_range(const Problem& problem, Batch& batch, std::int64_t begin, std::in
       Status status;
       if (trial_step(lane.state, config, batch.scan[t], batch.factor[t], w[j], loss[j], out, &status))
         continue;
-      trial_finish(lane.state, config, out);
       batch.steps[t] = lane.state.step;
       batch.status[t] = status;
       lane.started = false;

@@ -2,8 +2,10 @@
 
 namespace lrf::h5 {
 
-void silence_errors() {
+void configure() {
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  const int limit = 16 << 20, per_list = 4 << 20; // bytes: all lists of a kind, one list
+  H5set_free_list_limits(limit, per_list, limit, per_list, limit, per_list);
 }
 
 Id open_read(const std::string &path) {

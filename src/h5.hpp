@@ -47,8 +47,10 @@ private:
   herr_t (*close_)(hid_t) = nullptr;
 };
 
-// Turns off HDF5's printing of its error stack: the tool reports errors itself, one line each.
-void silence_errors();
+// Sets HDF5 up for the tool, once at start-up: no printing of its error stack (the tool reports errors
+// itself, one line each), and bounded internal free lists (HDF5 keeps freed buffers of every size it has
+// seen, so a long run's memory would otherwise grow with its trial count).
+void configure();
 
 // Opens a file read-only; an invalid Id if it is not a readable HDF5 file.
 Id open_read(const std::string &path);

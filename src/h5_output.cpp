@@ -74,10 +74,13 @@ h5::Id make_dataset(hid_t file, const Column &c, hsize_t rows, hsize_t cols, int
   return set;
 }
 
-// Batch edges split chunks: a cache big enough to keep the chunks a batch touches.
+// No chunk cache for trajectories: a batch writes whole chunks (default batches are a multiple of the chunk
+// rows), which go straight to disk, and a cache would only hold memory (64 MiB a dataset would make a run's
+// memory grow with its trial count until full). Per-trial datasets keep a small one: a batch fills only
+// part of their chunks.
 h5::Id open_dataset(hid_t file, const Column &c) {
   h5::Id dapl(H5Pcreate(H5P_DATASET_ACCESS), H5Pclose);
-  H5Pset_chunk_cache(dapl.get(), 10007, 64 * kChunkBytes, 1.0);
+  H5Pset_chunk_cache(dapl.get(), 10007, (c.per_step ? 0 : 2) * kChunkBytes, 1.0);
   return h5::Id(H5Dopen2(file, c.path.c_str(), dapl.get()), H5Dclose);
 }
 
@@ -250,8 +253,7 @@ void H5Writer::write(const Batch &b) {
     const auto columns = result_columns(storage_);
     Batch &batch = const_cast<Batch &>(b); // the column accessors hand out pointers; nothing is changed
     // The steps any trial of the batch reached: columns past them stay unwritten (NaN, and no space).
-    const std::int32_t steps = b.steps.empty() ? 0 : *std::max_element(b.steps.begin(), b.steps.end());
-    const auto used = static_cast<hsize_t>(std::min<std::int64_t>(row_, std::int64_t{steps} + 1));
+    const auto used = static_cast<hsize_t>(std::max<std::int64_t>(b.columns_used(), 1));
     for (std::size_t i = 0; i < columns.size(); ++i) {
       const hsize_t mem_cols = columns[i].per_step ? static_cast<hsize_t>(row_) : 0;
       write_rows(sets_[i], columns[i].mem_type, at, b.size(), mem_cols, columns[i].per_step ? used : 0,

@@ -10,7 +10,13 @@ namespace lrf {
 std::int64_t default_batch(const Problem &problem, std::int64_t trials) {
   const std::int64_t bytes_per_trial = 3 * problem.row_length() * static_cast<std::int64_t>(sizeof(double));
   const std::int64_t budget = std::int64_t{256} << 20;
-  return std::clamp<std::int64_t>(budget / bytes_per_trial, 1, std::max<std::int64_t>(trials, 1));
+  std::int64_t batch = budget / bytes_per_trial;
+  // A multiple of the file's trajectory chunk rows (2048 at f64, 4096 at f32): each batch then fills whole
+  // chunks, which go to disk once and are never read back.
+  constexpr std::int64_t kChunkRows = 4096;
+  if (batch >= kChunkRows)
+    batch -= batch % kChunkRows;
+  return std::clamp<std::int64_t>(batch, 1, std::max<std::int64_t>(trials, 1));
 }
 
 RunResult run_trials(const Problem &problem, const Plan &plan, Backend &backend, Sink &sink,
@@ -33,6 +39,7 @@ RunResult run_trials(const Problem &problem, const Plan &plan, Backend &backend,
     auto t = clock::now();
     backend.run(problem, batch);
     result.compute_seconds += seconds_since(t);
+    batch.pad_tails(problem.row_length());
     suggest(problem, control.analysis, batch);
     result.summary.add(batch);
     t = clock::now();

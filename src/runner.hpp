@@ -26,7 +26,7 @@ struct RunResult {
   double total_seconds = 0;
 };
 
-// Trials per batch when the user gives none: trajectory buffers of about 256 MiB.
+// Trials per batch when the user gives none: trajectory buffers of about 256 MiB, in whole chunks of the file.
 std::int64_t default_batch(const Problem &problem, std::int64_t trials);
 
 struct RunControl {

@@ -98,7 +98,7 @@ TEST(StopRules, StallsWhenTheWeightStopsMoving) {
   // loss is 0, and the next update leaves w where it is.
   Problem p = seed_problem();
   TrialParams t{2.5000001, Scan::exp, 1.001};
-  std::vector<double> loss(p.row_length()), weight(p.row_length()), lr(p.row_length());
+  std::vector<double> loss(p.row_length(), NAN), weight(p.row_length(), NAN), lr(p.row_length(), NAN);
   TrialResult r = run_trial(p.config, p.data(), t, TrajectoryOut{loss.data(), weight.data(), lr.data(), 1});
   ASSERT_EQ(r.status, Status::stalled);
   EXPECT_EQ(weight[r.steps], weight[r.steps - 1]) << "the last recorded update did not move w";

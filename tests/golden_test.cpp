@@ -26,7 +26,7 @@ class Golden : public ::testing::TestWithParam<GoldenCase> {};
 TEST_P(Golden, SerialCoreMatchesTheSeedBitForBit) {
   const GoldenCase &g = GetParam();
   Problem p = golden_problem(g);
-  std::vector<double> loss(p.row_length()), weight(p.row_length()), lr(p.row_length());
+  std::vector<double> loss(p.row_length(), NAN), weight(p.row_length(), NAN), lr(p.row_length(), NAN);
   TrialResult r =
       run_trial(p.config, p.data(), TrialParams{g.start_weight, static_cast<Scan>(g.scan), g.factor},
                 TrajectoryOut{loss.data(), weight.data(), lr.data(), 1});

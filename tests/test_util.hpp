@@ -21,17 +21,20 @@ struct MemorySink : Sink {
   std::vector<std::int32_t> steps;
   std::vector<Status> status;
   explicit MemorySink(const Problem &p, std::int64_t trials) : row(p.row_length()) {
-    loss.resize(trials * row);
-    weight.resize(trials * row);
-    lr.resize(trials * row);
+    loss.resize(trials * row, NAN);
+    weight.resize(trials * row, NAN);
+    lr.resize(trials * row, NAN);
     suggested_lr.resize(trials);
     steps.resize(trials);
     status.resize(trials);
   }
   void write(const Batch &b) override {
-    std::copy(b.loss.begin(), b.loss.end(), loss.begin() + b.first * row);
-    std::copy(b.weight.begin(), b.weight.end(), weight.begin() + b.first * row);
-    std::copy(b.lr.begin(), b.lr.end(), lr.begin() + b.first * row);
+    // What a file keeps: each row up to the batch's longest trial; NaN beyond, as the file reads.
+    const std::int64_t used = b.columns_used();
+    for (std::int64_t i = 0; i < b.size(); ++i)
+      for (auto [to, from] :
+           {std::pair{&loss, &b.loss}, std::pair{&weight, &b.weight}, std::pair{&lr, &b.lr}})
+        std::copy_n(from->begin() + i * row, used, to->begin() + (b.first + i) * row);
     std::copy(b.suggested_lr.begin(), b.suggested_lr.end(), suggested_lr.begin() + b.first);
     std::copy(b.steps.begin(), b.steps.end(), steps.begin() + b.first);
     std::copy(b.status.begin(), b.status.end(), status.begin() + b.first);
