@@ -104,22 +104,22 @@ private:
   cudaEvent_t e_ = nullptr;
 };
 
-// Uninitialised device memory for `size` elements of T (no fill kernel: every element is written before
-// it is read).
-template <class T> class DeviceBuffer {
+// Memory for `size` elements of T from a CUDA allocator, given back by its twin; uninitialised (every
+// element is written before it is read).
+template <class T, cudaError_t (*Allocate)(void **, std::size_t), cudaError_t (*Release)(void *)>
+class CudaMemory {
 public:
-  DeviceBuffer() = default;
-  explicit DeviceBuffer(std::size_t size) : size_(size) {
+  CudaMemory() = default;
+  explicit CudaMemory(std::size_t size) : size_(size) {
     if (size)
-      LRF_CUDA_CHECK(cudaMalloc(&p_, size * sizeof(T)));
+      LRF_CUDA_CHECK(Allocate(reinterpret_cast<void **>(&p_), size * sizeof(T)));
   }
-  ~DeviceBuffer() {
+  ~CudaMemory() {
     if (p_)
-      LRF_CUDA_CHECK_NOEXCEPT(cudaFree(p_));
+      LRF_CUDA_CHECK_NOEXCEPT(Release(p_));
   }
-  DeviceBuffer(DeviceBuffer &&o) noexcept
-      : p_(std::exchange(o.p_, nullptr)), size_(std::exchange(o.size_, 0)) {}
-  DeviceBuffer &operator=(DeviceBuffer &&o) noexcept {
+  CudaMemory(CudaMemory &&o) noexcept : p_(std::exchange(o.p_, nullptr)), size_(std::exchange(o.size_, 0)) {}
+  CudaMemory &operator=(CudaMemory &&o) noexcept {
     std::swap(p_, o.p_);
     std::swap(size_, o.size_);
     return *this;
@@ -132,31 +132,9 @@ private:
   std::size_t size_ = 0;
 };
 
+// Device memory.
+template <class T> using DeviceBuffer = CudaMemory<T, cudaMalloc, cudaFree>;
 // Page-locked host memory: what lets cudaMemcpyAsync overlap with kernels and with the host.
-template <class T> class PinnedBuffer {
-public:
-  PinnedBuffer() = default;
-  explicit PinnedBuffer(std::size_t size) : size_(size) {
-    if (size)
-      LRF_CUDA_CHECK(cudaMallocHost(&p_, size * sizeof(T)));
-  }
-  ~PinnedBuffer() {
-    if (p_)
-      LRF_CUDA_CHECK_NOEXCEPT(cudaFreeHost(p_));
-  }
-  PinnedBuffer(PinnedBuffer &&o) noexcept
-      : p_(std::exchange(o.p_, nullptr)), size_(std::exchange(o.size_, 0)) {}
-  PinnedBuffer &operator=(PinnedBuffer &&o) noexcept {
-    std::swap(p_, o.p_);
-    std::swap(size_, o.size_);
-    return *this;
-  }
-  T *get() const { return p_; }
-  std::size_t size() const { return size_; }
-
-private:
-  T *p_ = nullptr;
-  std::size_t size_ = 0;
-};
+template <class T> using PinnedBuffer = CudaMemory<T, cudaMallocHost, cudaFreeHost>;
 
 } // namespace lrf::detail

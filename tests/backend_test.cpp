@@ -12,27 +12,6 @@
 namespace lrf::test {
 namespace {
 
-// A mixed workload: both scans, drawn factors, start weights from far to near the minimum.
-PlanOptions mixed(std::int64_t trials, std::uint64_t seed) {
-  PlanOptions o;
-  o.trials = trials;
-  o.seed = seed;
-  o.w_min = -40;
-  o.w_max = 45;
-  o.linear_factors = FactorSpec{{}, 1e-6, 1e-2};
-  o.exp_factors = FactorSpec{{}, 1.001, 1.6};
-  return o;
-}
-
-Problem noisy_problem(std::int64_t n, std::int32_t epochs) {
-  Problem p;
-  p.config.epochs = epochs;
-  p.x = linspace(-1, 4, n);
-  for (std::int64_t i = 0; i < n; ++i)
-    p.y.push_back(-0.8 * p.x[i] + static_cast<double>(i * 2654435761 % 977) * 1e-3);
-  return p;
-}
-
 TEST(Backends, CpuEqualsSerialForEveryThreadCountAndBatchSize) {
   Problem p = seed_problem();
   Plan plan(mixed(1000, 1));

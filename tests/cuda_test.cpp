@@ -13,28 +13,6 @@
 namespace lrf::test {
 namespace {
 
-// A mixed workload: both scans, drawn factors, start weights from far to near the minimum (as in
-// backend_test.cpp).
-PlanOptions mixed(std::int64_t trials, std::uint64_t seed) {
-  PlanOptions o;
-  o.trials = trials;
-  o.seed = seed;
-  o.w_min = -40;
-  o.w_max = 45;
-  o.linear_factors = FactorSpec{{}, 1e-6, 1e-2};
-  o.exp_factors = FactorSpec{{}, 1.001, 1.6};
-  return o;
-}
-
-Problem noisy_problem(std::int64_t n, std::int32_t epochs) {
-  Problem p;
-  p.config.epochs = epochs;
-  p.x = linspace(-1, 4, n);
-  for (std::int64_t i = 0; i < n; ++i)
-    p.y.push_back(-0.8 * p.x[i] + static_cast<double>(i * 2654435761 % 977) * 1e-3);
-  return p;
-}
-
 // GPU ordinals the backend can use: 0, 1, ... up to the first that cuda_usable rejects.
 int usable_devices() {
   int n = 0;
@@ -138,16 +116,6 @@ TEST_F(Cuda, EveryDeviceAloneAndAllTogether) {
 }
 
 class CudaGolden : public Cuda, public ::testing::WithParamInterface<GoldenCase> {};
-
-// Compares one trajectory array with its golden bits, NaN after the last step.
-void expect_row(const GoldenCase &g, const char *what, const std::vector<std::uint64_t> &want,
-                const double *got) {
-  ASSERT_EQ(want.size(), static_cast<std::size_t>(g.steps) + 1);
-  for (int k = 0; k <= g.steps; ++k)
-    ASSERT_EQ(bits(got[k]), want[k]) << g.name << " " << what << "[" << k << "]";
-  for (int k = g.steps + 1; k <= g.epochs; ++k)
-    ASSERT_TRUE(std::isnan(got[k])) << g.name << " " << what << "[" << k << "] after the last step";
-}
 
 TEST_P(CudaGolden, MatchesTheSeedBitForBit) {
   const GoldenCase &g = GetParam();

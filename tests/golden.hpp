@@ -4,6 +4,9 @@
 
 #include "test_util.hpp"
 
+#include <gtest/gtest.h>
+
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <ostream>
@@ -57,6 +60,16 @@ inline std::uint64_t bits(double v) {
   std::uint64_t b;
   std::memcpy(&b, &v, sizeof b);
   return b;
+}
+
+// Compares one trajectory array with its golden bits, NaN after the last step.
+inline void expect_row(const GoldenCase &g, const char *what, const std::vector<std::uint64_t> &want,
+                       const double *got) {
+  ASSERT_EQ(want.size(), static_cast<std::size_t>(g.steps) + 1);
+  for (int k = 0; k <= g.steps; ++k)
+    ASSERT_EQ(bits(got[k]), want[k]) << g.name << " " << what << "[" << k << "]";
+  for (int k = g.steps + 1; k <= g.epochs; ++k)
+    ASSERT_TRUE(std::isnan(got[k])) << g.name << " " << what << "[" << k << "] after the last step";
 }
 
 } // namespace lrf::test

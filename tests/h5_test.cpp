@@ -50,7 +50,11 @@ TEST(H5Output, RoundTripEqualsTheBackendsBytes) {
   MemorySink want = run_all(p, plan, *cpu);
 
   fs::path path = scratch("round_trip.h5");
-  OutputInfo info{11, "cpu", "test device", "0.0.0", "lrfinder run -n 1234", -5, 10};
+  OutputInfo info;
+  info.seed = 11;
+  info.backend = "cpu";
+  info.device = "test device";
+  info.command_line = "lrfinder run -n 1234";
   {
     H5Writer writer(path.string(), p, plan.size(), info);
     RunControl control;

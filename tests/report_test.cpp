@@ -1,21 +1,14 @@
 // The statistics as printed (text and JSON), `lrfinder report` on result files and on every kind of bad
 // file, and the analysis options of `lrfinder run`.
+#include "cli_util.hpp"
 #include "report.hpp"
-#include "test_util.hpp"
 
 #include <gtest/gtest.h>
 
 #include <cstdio>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
-#include <sys/wait.h>
 
 namespace lrf::test {
 namespace {
-
-namespace fs = std::filesystem;
 
 template <class F> std::string capture(F print) {
   char *text = nullptr;
@@ -98,45 +91,7 @@ TEST(Report, Json) {
   EXPECT_EQ(std::count(json.begin(), json.end(), '['), std::count(json.begin(), json.end(), ']'));
 }
 
-struct Outcome {
-  int code;
-  std::string out, err;
-};
-
-class ReportCli : public ::testing::Test {
-protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("lrf_report_test_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  static std::string slurp(const fs::path &p) {
-    std::ifstream in(p);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
-  Outcome lrfinder(const std::string &args) {
-    std::string cmd = "cd '" + dir_.string() + "' && '" LRF_BINARY "' " + args + " >stdout.txt 2>stderr.txt";
-    int status = std::system(cmd.c_str());
-    Outcome o{WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(dir_ / "stdout.txt"),
-              slurp(dir_ / "stderr.txt")};
-    fs::remove(dir_ / "stdout.txt");
-    fs::remove(dir_ / "stderr.txt");
-    return o;
-  }
-  void expect_rejected(const std::string &args, const std::string &line) {
-    Outcome o = lrfinder(args);
-    EXPECT_EQ(o.code, 2) << args;
-    EXPECT_EQ(o.err, line + "\n") << args;
-    EXPECT_EQ(o.out, "") << args;
-  }
-
-  fs::path dir_;
-};
+using ReportCli = Cli; // the run-the-binary fixture of tests/cli_util.hpp
 
 TEST_F(ReportCli, ReportsAResultFile) {
   ASSERT_EQ(lrfinder("run -n 64 --backend cpu -q -o r.h5").code, 0);

@@ -69,4 +69,26 @@ inline MemorySink run_all(const Problem &problem, const Plan &plan, Backend &bac
   return sink;
 }
 
+// A mixed workload: both scans, drawn factors, start weights from far to near the minimum.
+inline PlanOptions mixed(std::int64_t trials, std::uint64_t seed) {
+  PlanOptions o;
+  o.trials = trials;
+  o.seed = seed;
+  o.w_min = -40;
+  o.w_max = 45;
+  o.linear_factors = FactorSpec{{}, 1e-6, 1e-2};
+  o.exp_factors = FactorSpec{{}, 1.001, 1.6};
+  return o;
+}
+
+// Noisy data: y = -0.8x plus a fixed wobble, n points in [-1, 4].
+inline Problem noisy_problem(std::int64_t n, std::int32_t epochs) {
+  Problem p;
+  p.config.epochs = epochs;
+  p.x = linspace(-1, 4, n);
+  for (std::int64_t i = 0; i < n; ++i)
+    p.y.push_back(-0.8 * p.x[i] + static_cast<double>(i * 2654435761 % 977) * 1e-3);
+  return p;
+}
+
 } // namespace lrf::test
