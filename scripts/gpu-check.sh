@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # gpu-check.sh: the checks that need an NVIDIA GPU, in a few minutes, with nothing from outside the checkout.
 #
-#   scripts/gpu-check.sh [BUILD_DIR]      (default: build-gpu in the checkout)
+#   scripts/gpu-check.sh [BUILD_DIR] [--cpu-only]     (default: build-gpu in the checkout)
+#
+# --cpu-only: where no GPU is usable, still run the serial and cpu rows and print the table.
 #
 # Uses BUILD_DIR as it is when it holds a lrfinder binary (e.g. built elsewhere with
 # -DCMAKE_CUDA_ARCHITECTURES=90 and its shared libraries copied into BUILD_DIR/lib, see the README), else
@@ -16,6 +18,11 @@
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+cpu_only=0
+if [ "${2:-}" = "--cpu-only" ] || [ "${1:-}" = "--cpu-only" ]; then
+  cpu_only=1
+  [ "${1:-}" = "--cpu-only" ] && shift
+fi
 build=$(realpath -m "${1:-$root/build-gpu}")
 out=${OUT:-$build/gpu-check}
 mkdir -p "$out"
@@ -43,14 +50,21 @@ lrf=$build/lrfinder
 "$lrf" info >"$out/info.txt" 2>&1
 cat "$out/info.txt" >&2
 if ! grep -q '^cuda  *[0-9]' "$out/info.txt"; then
-  say "no usable GPU: nothing to check"
-  exit 1
+  if [ "$cpu_only" = 0 ]; then
+    say "no usable GPU: nothing to check (--cpu-only runs the serial and cpu rows alone)"
+    exit 1
+  fi
+  say "no usable GPU: the CPU paths only (GPU tests, cuda rows and kernel rates need a GPU)"
 fi
+gpu=1
+grep -q '^cuda  *[0-9]' "$out/info.txt" || gpu=0
 
 # --- 1. GPU tests ------------------------------------------------------------------------------------------
 # ctest's files hold absolute paths; a build configured in another folder (another machine) cannot use them.
 tests_log=$out/gpu-tests.log
-if grep -qs "^CMAKE_CACHEFILE_DIR:INTERNAL=$build\$" "$build/CMakeCache.txt"; then
+if [ "$gpu" = 0 ]; then
+  echo "SKIPPED: no usable GPU" >"$tests_log"
+elif grep -qs "^CMAKE_CACHEFILE_DIR:INTERNAL=$build\$" "$build/CMakeCache.txt"; then
   say "gpu tests: ctest -L gpu (log: $tests_log)"
   ctest --test-dir "$build" -L gpu --output-on-failure --output-junit "$out/gpu-tests.xml" >"$tests_log" 2>&1
 else
@@ -87,9 +101,11 @@ run() {
 }
 run seed-serial 100 serial "$serial_trials"
 run seed-cpu 100 cpu "$cpu_trials"
-run seed-cuda 100 cuda "$cuda_trials"
-run dense4096-cuda 4096 cuda 50000 --epochs 200 --data "$scratch/dense4096.csv"
-run dense20011-cuda 20011 cuda 10000 --epochs 200 --data "$scratch/dense20011.csv"
+if [ "$gpu" = 1 ]; then
+  run seed-cuda 100 cuda "$cuda_trials"
+  run dense4096-cuda 4096 cuda 50000 --epochs 200 --data "$scratch/dense4096.csv"
+  run dense20011-cuda 20011 cuda 10000 --epochs 200 --data "$scratch/dense20011.csv"
+fi
 
 # --- 3. the benchmark harness ------------------------------------------------------------------------------
 device_line=$(sed -n 's/^cuda  *//p' "$out/info.txt")
@@ -142,8 +158,10 @@ serial_steps_rate=$(summary "$out/run-seed-serial.txt" | awk '{ print ($3 > 0) ?
 {
   echo
   echo "gpu-check: $device_line"
-  echo "  fp64 peak: $ngpu GPU x $sms SMs x $mhz MHz x $units FP64 units/SM = $(awk -v p="$peak_ops" \
-    'BEGIN { printf "%.3g", p }') mul/add per s (x2 = $(awk -v p="$peak_ops" 'BEGIN { printf "%.3g", 2 * p }') FLOP/s with FMA as 2)"
+  if [ "$gpu" = 1 ]; then
+    echo "  fp64 peak: $ngpu GPU x $sms SMs x $mhz MHz x $units FP64 units/SM = $(awk -v p="$peak_ops" \
+      'BEGIN { printf "%.3g", p }') mul/add per s (x2 = $(awk -v p="$peak_ops" 'BEGIN { printf "%.3g", 2 * p }') FLOP/s with FMA as 2)"
+  fi
   echo "  fp64 ops: 4 per point per loss evaluation (mul, sub, mul, add), points x (steps + trials) evaluations"
   echo "  gpu tests: $([ $tests_rc -eq 0 ] && echo passed || echo FAILED) ($tests_summary)"
   echo "  bench: $bench_note"
