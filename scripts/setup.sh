@@ -9,6 +9,8 @@ want_tests=0
 packages=(cmake ninja-build g++ pkg-config libhdf5-dev libcli11-dev)
 # The tests also start a private single-node SLURM (slurm-wlm, munge) for the cluster scripts.
 [ "$want_tests" = 1 ] && packages+=(libgtest-dev libbenchmark-dev python3 python3-pip hdf5-tools slurm-wlm slurm-client munge)
+# ... and fuzzes the CSV readers and options with clang's libFuzzer (tests/fuzz/run.sh, run by CI).
+[ "$want_tests" = 1 ] && packages+=(clang libclang-rt-dev)
 
 missing=()
 for p in "${packages[@]}"; do

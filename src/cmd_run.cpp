@@ -8,12 +8,15 @@
 #include "runner.hpp"
 #include "version.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <memory>
+#include <sys/resource.h>
 #include <unistd.h>
 
 namespace lrf {
@@ -66,6 +69,8 @@ FactorSpec parse_factors(const std::string &option, const std::string &text, Sca
     spec.hi = number(text.substr(colon + 1));
     if (!(spec.lo < spec.hi))
       throw InputError(option + ": range '" + text + "' must have LO < HI");
+    if (!std::isfinite(spec.hi / spec.lo)) // the plan draws lo * (hi / lo)^u
+      throw InputError(option + ": range '" + text + "' is too wide (HI/LO is not finite)");
     return spec;
   }
   std::size_t at = 0;
@@ -292,9 +297,65 @@ Summary summary_of(const std::string &path, std::int64_t trials) {
   return summary;
 }
 
+// Bytes of memory this process may use: the machine's, or less under ulimit -v or a cgroup's limit (a
+// SLURM job's --mem, a container).
+double usable_memory() {
+  double bytes =
+      static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGESIZE));
+  struct rlimit limit {};
+  if (::getrlimit(RLIMIT_AS, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY)
+    bytes = std::min(bytes, static_cast<double>(limit.rlim_cur));
+  // Lines "0::/path" (cgroup v2) or "N:memory:/path" (v1); "max" or an unreadable file: no limit.
+  std::ifstream cgroups("/proc/self/cgroup");
+  for (std::string line; std::getline(cgroups, line);) {
+    const auto a = line.find(':'), b = line.find(':', a + 1);
+    if (a == std::string::npos || b == std::string::npos)
+      continue;
+    const std::string controllers = line.substr(a + 1, b - a - 1), path = line.substr(b + 1);
+    const std::string file = controllers.empty() ? "/sys/fs/cgroup" + path + "/memory.max"
+                             : controllers == "memory"
+                                 ? "/sys/fs/cgroup/memory" + path + "/memory.limit_in_bytes"
+                                 : "";
+    double value = 0;
+    if (!file.empty() && (std::ifstream(file) >> value) && value > 0)
+      bytes = std::min(bytes, value);
+  }
+  return bytes;
+}
+
+// Refuses, before any file is made, a run whose batch of trajectories cannot be held in memory (a huge
+// --epochs makes even one trial too big) or whose file HDF5 cannot address. Without this: std::bad_alloc,
+// or where memory is overcommitted or capped by a cgroup the OOM killer (no message, a partial file left).
+void check_size(const RunOptions &o, const Problem &problem, const TrialRange &range) {
+  auto gib = [](double bytes) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.3g GiB", bytes / (1024.0 * 1024.0 * 1024.0));
+    return std::string(text);
+  };
+  const double row = static_cast<double>(problem.row_length());
+  const double per_trial = 3 * sizeof(double) * row; // loss, weight and lr of one trial (Batch)
+  const double memory = usable_memory();
+  if (per_trial > memory / 2)
+    throw InputError("--epochs " + std::to_string(o.epochs) + ": one trial's trajectory needs " +
+                     gib(per_trial) + " (3 x " + std::to_string(problem.row_length()) +
+                     " float64), more than half of the " + gib(memory) + " of memory this process may use");
+  const double batch = static_cast<double>(std::min(o.batch, range.count));
+  if (o.batch > 0 && per_trial * batch > memory / 2)
+    throw InputError("--batch " + std::to_string(o.batch) + ": a batch of trajectories needs " +
+                     gib(per_trial * batch) + ", more than half of the " + gib(memory) +
+                     " of memory this process may use");
+  if (static_cast<double>(range.count) * row * sizeof(double) >= 0x1p63)
+    throw InputError("--trials " + std::to_string(range.count) + ": " + std::to_string(range.count) + " x " +
+                     std::to_string(problem.row_length()) +
+                     " float64 are more than an HDF5 file can address");
+}
+
 int run_run(const RunOptions &o, const std::string &cmdline) {
   if (!(o.w_min < o.w_max))
     throw InputError("--w-min " + shortest(o.w_min) + " must be below --w-max " + shortest(o.w_max));
+  if (!std::isfinite(o.w_max - o.w_min)) // the plan draws w_min + (w_max - w_min) * u
+    throw InputError("--w-min " + shortest(o.w_min) + " and --w-max " + shortest(o.w_max) +
+                     ": the range w-max - w-min is not finite");
   PlanOptions plan_options;
   plan_options.seed = o.seed;
   plan_options.w_min = o.w_min;
@@ -319,6 +380,7 @@ int run_run(const RunOptions &o, const std::string &cmdline) {
   problem.sum_block = o.numpy_sum == "blocked" ? 8192 : static_cast<std::int64_t>(problem.x.size());
   Plan plan(plan_options);
   const TrialRange range = shard_range(plan.size(), shard);
+  check_size(o, problem, range);
 
   std::string note;
   const std::map<std::string, BackendKind> kinds{{"auto", BackendKind::automatic},

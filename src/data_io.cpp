@@ -5,9 +5,11 @@
 
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 namespace lrf {
@@ -32,65 +34,115 @@ std::vector<std::string> split(const std::string &line) {
   return fields;
 }
 
-// A CSV file as rows of fields, its header checked; `where` names a line in errors.
-struct Csv {
-  std::string path;
-  std::vector<std::vector<std::string>> rows;
-  std::vector<int> line_numbers;
-  std::string where(std::size_t row) const { return path + ": line " + std::to_string(line_numbers[row]); }
+// Text from the file in an error message: printable ASCII as it is, any other byte as \xNN, and no more
+// than the first kShown bytes, so that the message stays one short line whatever the file holds (a binary
+// file, a line of megabytes, a carriage return or a NUL inside a field).
+std::string quoted(const std::string &s) {
+  constexpr std::size_t kShown = 40;
+  std::string q = "'";
+  for (std::size_t i = 0; i < s.size() && i < kShown; ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x7f) {
+      q += static_cast<char>(c);
+    } else {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", c);
+      q += hex;
+    }
+  }
+  if (s.size() > kShown)
+    return q + "...' (" + std::to_string(s.size()) + " bytes)";
+  return q + "'";
+}
+
+// No line of a CSV of numbers comes near this; a file with a longer one is refused before it is read
+// into memory (a binary file or /dev/zero may have no line break at all).
+constexpr std::size_t kMaxLine = std::size_t{1} << 16;
+
+enum class Line { ok, end, too_long };
+
+// Reads the next line without its '\n'; `end` once the file is done.
+Line read_line(std::streambuf &in, std::string &line) {
+  line.clear();
+  for (;;) {
+    const int c = in.sbumpc();
+    if (c == std::char_traits<char>::eof())
+      return line.empty() ? Line::end : Line::ok;
+    if (c == '\n')
+      return Line::ok;
+    if (line.size() == kMaxLine)
+      return Line::too_long;
+    line += static_cast<char>(c);
+  }
+}
+
+// One data row of a CSV file, and where it is for error messages.
+struct Row {
+  const std::string &file; // "--data PATH"
+  std::int64_t line;
+  std::vector<std::string> fields;
+  std::string where() const { return file + ": line " + std::to_string(line); }
 };
 
-Csv read_csv(const std::string &path, const std::string &option, const std::vector<std::string> &header) {
+// Reads a CSV file whose first non-blank line is `header`, handing each data row to `take` as it goes: a
+// large file is never held as text, only as the values the caller keeps.
+void read_csv(const std::string &path, const std::string &option, const std::vector<std::string> &header,
+              const std::function<void(const Row &)> &take) {
   std::ifstream in(path, std::ios::binary);
   if (!in)
     throw InputError(option + " " + path + ": cannot open: " + std::strerror(errno));
   std::string joined;
   for (const auto &h : header)
     joined += (joined.empty() ? "" : ",") + h;
-  Csv csv{option + " " + path, {}, {}};
+  const std::string file = option + " " + path;
+  Row row{file, 0, {}};
   std::string line;
-  int number = 0;
-  bool seen_header = false;
-  while (std::getline(in, line)) {
-    ++number;
+  bool seen_header = false, seen_row = false;
+  for (;;) {
+    Line got;
+    try {
+      got = read_line(*in.rdbuf(), line);
+    } catch (const std::exception &) { // std::ios_base::failure (of either ABI): a read error, or a folder
+      throw InputError(file + ": read error: " + std::strerror(errno));
+    }
+    if (got == Line::end)
+      break;
+    ++row.line;
+    if (got == Line::too_long)
+      throw InputError(row.where() + ": longer than " + std::to_string(kMaxLine) +
+                       " bytes (not a CSV file of numbers?)");
     if (trim(line).empty())
       continue;
-    auto fields = split(line);
+    row.fields = split(line);
     if (!seen_header) {
-      if (number == 1 && fields.size() > 0 && fields[0].size() >= 3 &&
-          fields[0].compare(0, 3, "\xEF\xBB\xBF") == 0)
-        fields[0] = fields[0].substr(3); // UTF-8 byte order mark
-      if (fields != header)
-        throw InputError(csv.path + ": line " + std::to_string(number) + ": expected the header '" + joined +
-                         "', got '" + trim(line) + "'");
+      if (row.line == 1 && !row.fields.empty() && row.fields[0].compare(0, 3, "\xEF\xBB\xBF") == 0)
+        row.fields[0] = trim(row.fields[0].substr(3)); // UTF-8 byte order mark
+      if (row.fields != header)
+        throw InputError(row.where() + ": expected the header '" + joined + "', got " + quoted(trim(line)));
       seen_header = true;
       continue;
     }
-    if (fields.size() != header.size())
-      throw InputError(csv.path + ": line " + std::to_string(number) + ": expected " +
-                       std::to_string(header.size()) + " columns (" + joined + "), got " +
-                       std::to_string(fields.size()));
-    csv.rows.push_back(std::move(fields));
-    csv.line_numbers.push_back(number);
+    if (row.fields.size() != header.size())
+      throw InputError(row.where() + ": expected " + std::to_string(header.size()) + " columns (" + joined +
+                       "), got " + std::to_string(row.fields.size()));
+    take(row);
+    seen_row = true;
   }
-  if (in.bad())
-    throw InputError(csv.path + ": read error: " + std::strerror(errno));
   if (!seen_header)
-    throw InputError(csv.path + ": empty file: expected the header '" + joined + "'");
-  if (csv.rows.empty())
-    throw InputError(csv.path + ": no data rows after the header");
-  return csv;
+    throw InputError(file + ": empty file: expected the header '" + joined + "'");
+  if (!seen_row)
+    throw InputError(file + ": no data rows after the header");
 }
 
-double parse_finite(const Csv &csv, std::size_t row, std::size_t col, const std::string &name) {
-  const std::string &s = csv.rows[row][col];
+double parse_finite(const Row &row, std::size_t col, const std::string &name) {
+  const std::string &s = row.fields[col];
   char *end = nullptr;
-  errno = 0;
-  double v = s.empty() ? NAN : std::strtod(s.c_str(), &end);
-  if (s.empty() || *end != '\0')
-    throw InputError(csv.where(row) + ": " + name + " '" + s + "' is not a number");
+  const double v = std::strtod(s.c_str(), &end);
+  // The whole field: strtod stops at a NUL byte inside it, which would pass "1\0junk" as 1.
+  if (s.empty() || end != s.c_str() + s.size())
+    throw InputError(row.where() + ": " + name + " " + quoted(s) + " is not a number");
   if (!std::isfinite(v))
-    throw InputError(csv.where(row) + ": " + name + " '" + s + "' is not finite");
+    throw InputError(row.where() + ": " + name + " " + quoted(s) + " is not finite");
   return v;
 }
 
@@ -147,12 +199,11 @@ XY read_data(const std::string &path) {
                        std::to_string(d.y.size()));
     return d;
   }
-  Csv csv = read_csv(path, "--data", {"x", "y"});
   XY d;
-  for (std::size_t r = 0; r < csv.rows.size(); ++r) {
-    d.x.push_back(parse_finite(csv, r, 0, "x"));
-    d.y.push_back(parse_finite(csv, r, 1, "y"));
-  }
+  read_csv(path, "--data", {"x", "y"}, [&](const Row &row) {
+    d.x.push_back(parse_finite(row, 0, "x"));
+    d.y.push_back(parse_finite(row, 1, "y"));
+  });
   return d;
 }
 
@@ -167,24 +218,23 @@ std::string factor_problem(Scan scan, double factor) {
 }
 
 std::vector<TrialParams> read_trials(const std::string &path) {
-  Csv csv = read_csv(path, "--trials-from", {"start_weight", "scan", "factor"});
   std::vector<TrialParams> trials;
-  for (std::size_t r = 0; r < csv.rows.size(); ++r) {
+  read_csv(path, "--trials-from", {"start_weight", "scan", "factor"}, [&](const Row &row) {
     TrialParams t{};
-    t.start_weight = parse_finite(csv, r, 0, "start_weight");
-    const std::string &scan = csv.rows[r][1];
+    t.start_weight = parse_finite(row, 0, "start_weight");
+    const std::string &scan = row.fields[1];
     if (scan == "linear")
       t.scan = Scan::linear;
     else if (scan == "exp")
       t.scan = Scan::exp;
     else
-      throw InputError(csv.where(r) + ": scan '" + scan + "' is not linear or exp");
-    t.factor = parse_finite(csv, r, 2, "factor");
+      throw InputError(row.where() + ": scan " + quoted(scan) + " is not linear or exp");
+    t.factor = parse_finite(row, 2, "factor");
     std::string problem = factor_problem(t.scan, t.factor);
     if (!problem.empty())
-      throw InputError(csv.where(r) + ": factor '" + csv.rows[r][2] + "': " + problem);
+      throw InputError(row.where() + ": factor " + quoted(row.fields[2]) + ": " + problem);
     trials.push_back(t);
-  }
+  });
   return trials;
 }
 

@@ -3,6 +3,10 @@
 namespace lrf::h5 {
 
 void configure() {
+  // No H5_term_library at exit: after a failed H5Fclose (a full disk) HDF5 1.10 keeps a dangling file in
+  // its table and its exit handler dereferences it (fixed in HDF5 1.14.1). Every file is closed
+  // explicitly, so that handler has nothing to do.
+  H5dont_atexit();
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
   const int limit = 16 << 20, per_list = 4 << 20; // bytes: all lists of a kind, one list
   H5set_free_list_limits(limit, per_list, limit, per_list, limit, per_list);
