@@ -25,6 +25,7 @@ rm -rf "$TMPDIR"
 mkdir -p "$TMPDIR"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+export LSAN_OPTIONS="suppressions=$root/tests/lsan.supp:print_suppressions=0" # HDF5 memory only
 status=0
 for t in "${targets[@]}"; do
   # New inputs go to a working corpus in the build folder; the seed corpus in the tree stays as committed.
