@@ -52,7 +52,7 @@ struct Curve {
 double rule_steep(const Curve &c);        // steepest drop per ln(lr), up to the lowest loss
 double rule_steep_fastai(const Curve &c); // fastai's steep: steepest slope over the whole curve
 double rule_minimum(const Curve &c);      // fastai's minimum: lr at the lowest loss / 10
-double rule_valley(const Curve &c);       // fastai's valley: 2/3 down the longest decreasing run
+double rule_valley(const Curve &c);       // fastai's valley: about halfway along the longest decreasing run
 double rule_gradient(const Curve &c);     // Lightning: central differences against log10(lr)
 double rule_ignite(const Curve &c);       // pytorch-ignite: central differences up to the minimum
 
