@@ -159,16 +159,11 @@ TEST_F(Cli, CudaWithoutAGpu) {
 }
 
 TEST_F(Cli, InterruptedRunLeavesNothingAndExits130) {
-  // A long run in small batches, interrupted once its temporary file exists.
-  std::string cmd = "cd '" + dir_.string() +
-                    "' && ('" LRF_BINARY "' run -q -n 100000000 --batch 2000 -o big.h5 "
-                    "2>stderr.txt & pid=$!; while ! ls -A | grep -q '^.big.h5.partial'; do sleep 0.05; done; "
-                    "kill -INT $pid; wait $pid; echo $? >code.txt)";
-  ASSERT_EQ(std::system(cmd.c_str()), 0);
-  EXPECT_EQ(slurp(dir_ / "code.txt"), "130\n");
-  EXPECT_EQ(slurp(dir_ / "stderr.txt"), "lrfinder: error: interrupted; nothing written\n");
-  fs::remove(dir_ / "code.txt");
-  fs::remove(dir_ / "stderr.txt");
+  // A long run in small batches, interrupted once its partial file exists.
+  Outcome o = lrfinder_meanwhile("run -q -n 100000000 --batch 2000 -o big.h5", "[ -e .big.h5.partial ]",
+                                 "kill -INT $pid");
+  EXPECT_EQ(o.code, 130);
+  EXPECT_EQ(o.err, "lrfinder: error: interrupted; nothing written\n");
   EXPECT_EQ(files(), std::vector<std::string>{});
 }
 

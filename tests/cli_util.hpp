@@ -49,6 +49,19 @@ protected:
     fs::remove(dir_ / "stderr.txt");
     return o;
   }
+  // Runs lrfinder in the background; once the shell test `until` holds (tried every 20 ms, 30 s at most),
+  // runs the shell command `then` ($pid is lrfinder's), and returns how lrfinder ended.
+  Outcome lrfinder_meanwhile(const std::string &args, const std::string &until, const std::string &then) {
+    std::string cmd = "cd '" + dir_.string() + "' && ('" LRF_BINARY "' " + args +
+                      " >stdout.txt 2>stderr.txt & pid=$!; for i in $(seq 1500); do " + until +
+                      " && break; sleep 0.02; done; " + then + "; wait $pid; echo $? >code.txt)";
+    const bool ran = std::system(cmd.c_str()) == 0;
+    Outcome o{ran ? std::stoi(slurp(dir_ / "code.txt")) : -1, slurp(dir_ / "stdout.txt"),
+              slurp(dir_ / "stderr.txt")};
+    for (const char *name : {"code.txt", "stdout.txt", "stderr.txt"})
+      fs::remove(dir_ / name);
+    return o;
+  }
   void write(const std::string &name, const std::string &text) { std::ofstream(dir_ / name) << text; }
   // Every file in the scratch folder, hidden temporaries included.
   std::vector<std::string> files() {

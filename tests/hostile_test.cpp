@@ -460,28 +460,21 @@ TEST_F(HostileCli, ADiskFullMidRunFailsCleanly) {
 
 TEST_F(HostileCli, TheOutputFolderRemovedMidRunFailsCleanly) {
   fs::create_directories(dir_ / "sub");
-  std::string cmd = "cd '" + dir_.string() +
-                    "' && ('" LRF_BINARY "' run -q -n 400000 --epochs 50 --batch 1000 -o sub/out.h5 "
-                    "2>stderr.txt & pid=$!; while ! ls -A sub 2>/dev/null | grep -q partial; do sleep 0.01; "
-                    "done; rm -rf sub; wait $pid; echo $? >code.txt)";
-  ASSERT_EQ(std::system(cmd.c_str()), 0);
-  EXPECT_EQ(slurp(dir_ / "code.txt"), "1\n");
-  EXPECT_EQ(slurp(dir_ / "stderr.txt"),
-            "lrfinder: error: cannot write sub/out.h5: rename from sub/.out.h5.partial "
-            "failed: No such file or directory; nothing written\n");
+  Outcome o = lrfinder_meanwhile("run -q -n 400000 --epochs 50 --batch 1000 -o sub/out.h5",
+                                 "[ -e sub/.out.h5.partial ]", "rm -rf sub");
+  EXPECT_EQ(o.code, 1);
+  EXPECT_EQ(o.err, "lrfinder: error: cannot write sub/out.h5: rename from sub/.out.h5.partial "
+                   "failed: No such file or directory; nothing written\n");
 }
 
 TEST_F(HostileCli, TheOutputFolderMadeReadOnlyMidRunFailsCleanly) {
   if (::geteuid() == 0)
     GTEST_SKIP() << "root writes to read-only folders";
   fs::create_directories(dir_ / "sub");
-  const std::string run = "'" LRF_BINARY "' run -q -n 400000 --epochs 50 --batch 1000 -o sub/out.h5";
-  std::string cmd = "cd '" + dir_.string() + "' && (" + run +
-                    " 2>stderr.txt & pid=$!; while ! ls -A sub 2>/dev/null | grep -q partial; do sleep 0.01; "
-                    "done; chmod a-w sub; wait $pid; echo $? >code.txt; chmod u+w sub)";
-  ASSERT_EQ(std::system(cmd.c_str()), 0);
-  EXPECT_EQ(slurp(dir_ / "code.txt"), "1\n");
-  Outcome o{1, "", slurp(dir_ / "stderr.txt")};
+  Outcome o = lrfinder_meanwhile("run -q -n 400000 --epochs 50 --batch 1000 -o sub/out.h5",
+                                 "[ -e sub/.out.h5.partial ]", "chmod a-w sub");
+  fs::permissions(dir_ / "sub", fs::perms::owner_write, fs::perm_options::add);
+  EXPECT_EQ(o.code, 1);
   expect_one_line(o, "lrfinder: error: cannot write sub/out.h5: rename from sub/.out.h5.partial failed: "
                      "Permission denied");
   EXPECT_FALSE(fs::exists(dir_ / "sub" / "out.h5"));

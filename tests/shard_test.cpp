@@ -117,25 +117,17 @@ TEST_F(Shards, MergeRefusesShardsThatDoNotMakeOneRun) {
   EXPECT_FALSE(fs::exists(dir_ / "all.h5"));
 }
 
-// Starts a run in the background, waits until its partial file holds at least one batch, sends `signal`,
-// and returns the run's exit code.
-int run_and_signal(const fs::path &dir, const std::string &args, const char *signal) {
-  // The reader must not take HDF5's file lock, which the running writer holds. Gives up after 30 s.
-  std::string cmd = "cd '" + dir.string() + "' && ('" LRF_BINARY "' " + args +
-                    " 2>stderr.txt & pid=$!; for i in $(seq 1500); do "
-                    "HDF5_USE_FILE_LOCKING=FALSE h5dump -a trials_done .run.h5.partial 2>/dev/null | "
-                    "grep -q '(0): [1-9]' && break; sleep 0.02; done; kill -" +
-                    std::string(signal) + " $pid; wait $pid; echo $? >code.txt)";
-  if (std::system(cmd.c_str()) != 0)
-    return -1;
-  return std::stoi(slurp(dir / "code.txt"));
-}
+// The shell test that the partial file .run.h5.partial holds at least one batch. The reader must not take
+// HDF5's file lock, which the running writer holds.
+const char *kCheckpointed =
+    "HDF5_USE_FILE_LOCKING=FALSE h5dump -a trials_done .run.h5.partial 2>/dev/null | grep -q '(0): [1-9]'";
 
 TEST_F(Shards, SigtermCheckpointsAndTheSameCommandResumesToTheSameBytes) {
   const std::string args = "run -n 400000 --batch 2000 --epochs 40 --backend serial -o run.h5";
   ASSERT_EQ(lrfinder("run -q -n 400000 --batch 50000 --epochs 40 -o whole.h5").code, 0);
-  EXPECT_EQ(run_and_signal(dir_, args, "TERM"), 75);
-  EXPECT_NE(slurp(dir_ / "stderr.txt").find("run the same command again to continue"), std::string::npos);
+  Outcome stopped = lrfinder_meanwhile(args, kCheckpointed, "kill -TERM $pid");
+  EXPECT_EQ(stopped.code, 75);
+  EXPECT_NE(stopped.err.find("run the same command again to continue"), std::string::npos) << stopped.err;
   ASSERT_TRUE(fs::exists(dir_ / ".run.h5.partial"));
   std::int64_t done = 0;
   { // closed before the run resumes: an open reader holds HDF5's file lock
@@ -158,7 +150,7 @@ TEST_F(Shards, SigtermCheckpointsAndTheSameCommandResumesToTheSameBytes) {
 TEST_F(Shards, AKilledRunResumesFromItsLastCheckpoint) {
   const std::string args = "run -q -n 400000 --batch 2000 --epochs 40 --backend serial -o run.h5";
   ASSERT_EQ(lrfinder("run -q -n 400000 --batch 30000 --epochs 40 -o whole.h5").code, 0);
-  EXPECT_EQ(run_and_signal(dir_, args, "KILL"), 128 + 9);
+  EXPECT_EQ(lrfinder_meanwhile(args, kCheckpointed, "kill -KILL $pid").code, 128 + 9);
   ASSERT_TRUE(fs::exists(dir_ / ".run.h5.partial"));
   Outcome o = lrfinder(args);
   ASSERT_EQ(o.code, 0) << o.err;
@@ -166,7 +158,9 @@ TEST_F(Shards, AKilledRunResumesFromItsLastCheckpoint) {
 }
 
 TEST_F(Shards, APartialFileOfOtherSettingsIsNotResumed) {
-  EXPECT_EQ(run_and_signal(dir_, "run -n 400000 --batch 2000 --epochs 40 --backend serial -o run.h5", "TERM"),
+  EXPECT_EQ(lrfinder_meanwhile("run -n 400000 --batch 2000 --epochs 40 --backend serial -o run.h5",
+                               kCheckpointed, "kill -TERM $pid")
+                .code,
             75);
   Outcome o = lrfinder("run -n 50 --epochs 40 -o run.h5");
   ASSERT_EQ(o.code, 0) << o.err;
