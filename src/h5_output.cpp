@@ -165,7 +165,7 @@ H5Writer::H5Writer(std::string final_path, const Problem &problem, std::int64_t 
 H5Writer::H5Writer(std::string final_path, const Problem &problem, TrialRange range, const OutputInfo &info,
                    bool resume)
     : final_path_(std::move(final_path)), partial_path_(partial_name(final_path_)),
-      row_(problem.row_length()), range_(range), storage_(info.storage) {
+      row_(problem.row_length()), range_(range), storage_(info.storage), columns_(result_columns(storage_)) {
   struct stat st {};
   const bool exists = ::stat(partial_path_.c_str(), &st) == 0;
   if (exists && resume && open_partial(info))
@@ -190,7 +190,7 @@ bool H5Writer::open_partial(const OutputInfo &info) {
     file_.close();
     return false;
   }
-  for (const Column &c : result_columns(storage_)) {
+  for (const Column &c : columns_) {
     sets_.push_back(open_dataset(f, c));
     if (!sets_.back()) {
       close_all();
@@ -216,7 +216,7 @@ void H5Writer::create(const Problem &problem, const OutputInfo &info) {
     write_run_attributes(f, problem, info, range_, 0);
     write_groups_and_data(f, problem);
     const auto n = static_cast<hsize_t>(range_.count), cols = static_cast<hsize_t>(row_);
-    for (const Column &col : result_columns(storage_)) {
+    for (const Column &col : columns_) {
       make_dataset(f, col, n, col.per_step ? cols : 0, storage_.deflate);
       sets_.push_back(open_dataset(f, col));
     }
@@ -250,14 +250,13 @@ void H5Writer::write(const Batch &b) {
     const std::int64_t at = b.first - range_.first;
     if (at != done_ || at + b.size() > range_.count)
       throw RunError("batch of trials " + std::to_string(b.first) + ".. out of order");
-    const auto columns = result_columns(storage_);
     Batch &batch = const_cast<Batch &>(b); // the column accessors hand out pointers; nothing is changed
     // The steps any trial of the batch reached: columns past them stay unwritten (NaN, and no space).
     const auto used = static_cast<hsize_t>(std::max<std::int64_t>(b.columns_used(), 1));
-    for (std::size_t i = 0; i < columns.size(); ++i) {
-      const hsize_t mem_cols = columns[i].per_step ? static_cast<hsize_t>(row_) : 0;
-      write_rows(sets_[i], columns[i].mem_type, at, b.size(), mem_cols, columns[i].per_step ? used : 0,
-                 columns[i].data(batch));
+    for (std::size_t i = 0; i < columns_.size(); ++i) {
+      const hsize_t mem_cols = columns_[i].per_step ? static_cast<hsize_t>(row_) : 0;
+      write_rows(sets_[i], columns_[i].mem_type, at, b.size(), mem_cols, columns_[i].per_step ? used : 0,
+                 columns_[i].data(batch));
     }
     done_ = at + b.size();
     // The checkpoint: data first, then the count that says it is there.

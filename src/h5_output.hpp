@@ -76,7 +76,8 @@ private:
   std::int64_t done_ = 0;
   std::string resume_note_;
   h5::Id file_;
-  std::vector<h5::Id> sets_; // result_columns(), in order
+  std::vector<Column> columns_; // result_columns(storage_), in file order
+  std::vector<h5::Id> sets_;    // their datasets, in the same order
 };
 
 // One shard's place in a merged file: its path as the merged file will name it, and its trials.
