@@ -163,10 +163,6 @@ void print_statistics(std::FILE *out, const Summary &s, const LinearReference &r
   }
 }
 
-void print_statistics(std::FILE *out, const Summary &s) {
-  print_statistics(out, s, LinearReference{NAN});
-}
-
 void print_json(std::FILE *out, const Summary &s, const LinearReference &ref, const std::string &file) {
   std::fprintf(out, "{\n");
   if (!file.empty())

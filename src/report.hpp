@@ -13,8 +13,6 @@ namespace lrf {
 // trials, answers, median with its 95% bootstrap interval, IQR, 5% and 95% percentiles, geometric mean,
 // and the median over lr* of the linear model (reference.c NaN: not shown).
 void print_statistics(std::FILE *out, const Summary &summary, const LinearReference &reference);
-// Without the reference.
-void print_statistics(std::FILE *out, const Summary &summary);
 
 // The same as one JSON object; `file` names the result file ("" leaves it out).
 void print_json(std::FILE *out, const Summary &summary, const LinearReference &reference,

@@ -67,7 +67,8 @@ TEST(Report, TextShowsEveryRuleOverallAndPerGroup) {
 }
 
 TEST(Report, WithoutAReferenceNoRatio) {
-  const std::string text = capture([&](std::FILE *out) { print_statistics(out, four_trials()); });
+  const std::string text =
+      capture([&](std::FILE *out) { print_statistics(out, four_trials(), LinearReference{NAN}); });
   EXPECT_FALSE(has(text, "reference")) << text;
   EXPECT_TRUE(has(text, "0.00221         -\n")) << text;
 }
