@@ -206,10 +206,13 @@ std::string describe(const FactorSpec &f) {
 }
 
 // Every setting that decides the results, canonically: a shard or a resumed run must match it exactly.
-std::string run_config(const RunOptions &o, const Problem &p, const PlanOptions &plan) {
+// (Compression is left out: it changes no value.)
+std::string run_config(const RunOptions &o, const Problem &p, const PlanOptions &plan,
+                       const Storage &storage) {
   std::string c =
       "epochs=" + std::to_string(o.epochs) + " base_lr=" + shortest(o.base_lr) +
       " diverge=" + shortest(o.diverge) + " numpy_sum=" + o.numpy_sum + " " + describe(o.analysis) +
+      " save=" + storage.save_text() + " precision=" + storage.precision_text() +
       " data=" + std::to_string(p.x.size()) + ":" +
       hex(fnv1a(p.y.data(), p.y.size() * sizeof(double), fnv1a(p.x.data(), p.x.size() * sizeof(double))));
   if (!plan.explicit_trials.empty()) {
@@ -400,8 +403,7 @@ int run_run(const RunOptions &o, const std::string &cmdline) {
   info.w_min = o.w_min;
   info.w_max = o.w_max;
   info.numpy_sum = o.numpy_sum;
-  info.config = run_config(o, problem, plan_options) + " save=" + storage.save_text() +
-                " precision=" + storage.precision_text();
+  info.config = run_config(o, problem, plan_options, storage);
   info.shard = shard.n > 1 ? std::to_string(shard.k) + "/" + std::to_string(shard.n) : "";
   info.suggest = o.analysis.suggest;
   info.storage = storage;
