@@ -10,7 +10,7 @@
 namespace lrf {
 namespace {
 
-// The same vector type the cpu backend uses (src/cpu.cpp): eight doubles, one zmm register with AVX-512.
+// The same vector type the cpu backend uses (src/backends/cpu.cpp): eight doubles, one zmm register with AVX-512.
 typedef double Lanes __attribute__((vector_size(8 * sizeof(double))));
 
 // 12 independent chains: each step of a chain is a multiply then an add (2 dependent ops, 4 cycles each

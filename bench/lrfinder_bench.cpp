@@ -22,9 +22,10 @@
 //                      context's fp64_peak_cpu_flops (every core) * threads used / hardware threads
 #include "fp64_peak.hpp"
 
-#include "backend.hpp"
-#include "data_io.hpp"
-#include "runner.hpp"
+#include "backends/backend.hpp"
+#include "io/data.hpp"
+#include "io/writer.hpp"
+#include "run/runner.hpp"
 #include "version.hpp"
 
 #include <benchmark/benchmark.h>
@@ -45,8 +46,8 @@
 #include <vector>
 
 #if defined(LRF_WITH_CUDA)
-#include "../kernels/cuda_backend.hpp"
-#include <cuda_runtime_api.h>
+#include "cuda_backend.hpp"
+#include "device_info.hpp"
 #endif
 
 namespace lrf {
@@ -252,39 +253,27 @@ bool add_gpu_context() {
     benchmark::AddCustomContext("gpu", "none (" + why + ")");
     return false;
   }
-  int count = 0;
-  cudaGetDeviceCount(&count);
+  const int count = cuda_device_count();
   std::string names, cc, sms, clocks, memory;
   for (int dev = 0; dev < count; ++dev) {
-    cudaDeviceProp prop{};
-    int major = 0, minor = 0, sm = 0, khz = 0;
-    cudaGetDeviceProperties(&prop, dev);
-    // Attributes rather than cudaDeviceProp fields: CUDA 13 removed cudaDeviceProp::clockRate.
-    cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev);
-    cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev);
-    cudaDeviceGetAttribute(&sm, cudaDevAttrMultiProcessorCount, dev);
-    cudaDeviceGetAttribute(&khz, cudaDevAttrClockRate, dev);
+    const DeviceInfo info = cuda_device_info(dev);
     const char *sep = dev ? "; " : "";
-    names += sep + std::string(prop.name);
-    cc += sep + std::to_string(major) + "." + std::to_string(minor);
-    sms += sep + std::to_string(sm);
-    clocks += sep + std::to_string(khz / 1000);
-    memory += sep + number(static_cast<double>(prop.totalGlobalMem) / (1 << 30));
+    names += sep + info.name;
+    cc += sep + std::to_string(info.major) + "." + std::to_string(info.minor);
+    sms += sep + std::to_string(info.sms);
+    clocks += sep + std::to_string(info.clock_mhz);
+    memory += sep + number(static_cast<double>(info.memory_bytes) / (1 << 30));
   }
-  int driver = 0, runtime = 0;
-  cudaDriverGetVersion(&driver);
-  cudaRuntimeGetVersion(&runtime);
-  auto version = [](int v) { return std::to_string(v / 1000) + "." + std::to_string(v % 1000 / 10); };
   benchmark::AddCustomContext("gpu", names);
   benchmark::AddCustomContext("gpu_count", std::to_string(count));
   benchmark::AddCustomContext("gpu_compute_capability", cc);
   benchmark::AddCustomContext("gpu_sm_count", sms);
   benchmark::AddCustomContext("gpu_clock_mhz", clocks);
   benchmark::AddCustomContext("gpu_memory_gib", memory);
-  benchmark::AddCustomContext("cuda_driver_version", version(driver));
-  benchmark::AddCustomContext("cuda_runtime_version", version(runtime));
-  // For now cuda rows time Backend::run with the wall clock like every row, transfers included; timing
-  // the kernels alone with CUDA events can come with the backend's own streams.
+  benchmark::AddCustomContext("cuda_driver_version", cuda_driver_version());
+  benchmark::AddCustomContext("cuda_runtime_version", cuda_runtime_version());
+  // cuda rows time Backend::run with the wall clock like every row, transfers included; the backend's own
+  // CUDA-event timing of its kernels alone is reported on stderr with LRF_CUDA_TIMING=1.
   benchmark::AddCustomContext("cuda_timing", "wall clock around Backend::run, host-device copies included");
   return true;
 #else

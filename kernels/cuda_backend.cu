@@ -1,4 +1,4 @@
-// The CUDA backend: one trial per thread, running the shared trial core (src/core.hpp) unchanged. With
+// The CUDA backend: one trial per thread, running the shared trial core (src/core/trial.hpp) unchanged. With
 // nvcc's --fmad=false (no contraction into fused multiply-adds), no fast-math and IEEE double division, a
 // thread performs exactly the serial reference's operations, so results are bit-identical to it.
 //
@@ -18,7 +18,9 @@
 // across batches. The copy out of staging uses several host threads (a single memcpy is slower than PCIe).
 #include "cuda_backend.hpp"
 
+#include "core/parallel.hpp"
 #include "cuda_check.cuh"
+#include "device_info.hpp"
 
 #include <algorithm>
 #include <array>
@@ -26,9 +28,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <exception>
 #include <mutex>
-#include <thread>
 
 namespace lrf {
 namespace {
@@ -108,26 +108,6 @@ std::string error_text(cudaError_t e) {
   return std::string(cudaGetErrorName(e)) + ": " + cudaGetErrorString(e);
 }
 
-struct DeviceInfo {
-  std::string name;
-  int major = 0, minor = 0, sms = 0, clock_mhz = 0;
-  std::size_t memory = 0;
-};
-
-// Throws RunError.
-DeviceInfo device_info(int ordinal) {
-  cudaDeviceProp p{};
-  LRF_CUDA_CHECK(cudaGetDeviceProperties(&p, ordinal));
-  int khz = 0;
-  LRF_CUDA_CHECK(cudaDeviceGetAttribute(&khz, cudaDevAttrClockRate, ordinal));
-  return DeviceInfo{p.name, p.major, p.minor, p.multiProcessorCount, khz / 1000, p.totalGlobalMem};
-}
-
-std::string short_description(const DeviceInfo &d) {
-  return d.name + " (sm_" + std::to_string(d.major) + std::to_string(d.minor) + ", " + std::to_string(d.sms) +
-         " SMs)";
-}
-
 struct Copy {
   void *to;
   const void *from;
@@ -143,7 +123,7 @@ template <std::size_t N> void parallel_copy(const Copy (&copies)[N], unsigned th
   const auto workers = static_cast<unsigned>(std::clamp<std::size_t>(total / kCopySlice, 1, threads));
   const std::size_t slice = (total + workers - 1) / workers;
   auto work = [&](unsigned w) {
-    std::size_t begin = w * slice, end = std::min(total, begin + slice), at = 0;
+    std::size_t begin = std::size_t{w} * slice, end = std::min(total, begin + slice), at = 0;
     for (const Copy &c : copies) {
       const std::size_t lo = std::max(begin, at), hi = std::min(end, at + c.bytes);
       if (lo < hi)
@@ -152,12 +132,7 @@ template <std::size_t N> void parallel_copy(const Copy (&copies)[N], unsigned th
       at += c.bytes;
     }
   };
-  std::vector<std::thread> pool;
-  for (unsigned w = 1; w < workers; ++w)
-    pool.emplace_back(work, w);
-  work(0);
-  for (auto &t : pool)
-    t.join();
+  run_parallel(static_cast<int>(workers), [&](int w) { work(static_cast<unsigned>(w)); });
 }
 
 // One stream's share of the pipeline: its buffers and the chunk it holds.
@@ -192,7 +167,7 @@ struct Device {
   double kernel_seconds = 0;
   std::int64_t chunks = 0;
 
-  explicit Device(int d) : ordinal(d), info(device_info(d)), set_device(d) {}
+  explicit Device(int d) : ordinal(d), info(cuda_device_info(d)), set_device(d) {}
   ~Device() {
     // The members' streams and buffers are freed on their own device.
     LRF_CUDA_CHECK_NOEXCEPT(cudaSetDevice(ordinal));
@@ -205,7 +180,7 @@ class CudaBackend final : public Backend {
 public:
   explicit CudaBackend(const std::vector<int> &ordinals)
       : timing_(std::getenv("LRF_CUDA_TIMING") != nullptr),
-        copy_threads_(std::clamp(std::thread::hardware_concurrency() / static_cast<unsigned>(ordinals.size()),
+        copy_threads_(std::clamp(static_cast<unsigned>(hardware_threads()) / static_cast<unsigned>(ordinals.size()),
                                  1u, kMaxCopyThreads)) {
     DeviceGuard keep; // each Device makes itself current
     for (int d : ordinals)
@@ -226,7 +201,7 @@ public:
     // "NVIDIA H200 (sm_90, 132 SMs) x2", or each kind with its count when the GPUs differ.
     std::vector<std::pair<std::string, int>> kinds;
     for (const auto &d : devices_) {
-      std::string s = short_description(d->info);
+      std::string s = d->info.short_description();
       auto it = std::find_if(kinds.begin(), kinds.end(), [&](const auto &k) { return k.first == s; });
       if (it == kinds.end())
         kinds.emplace_back(s, 1);
@@ -254,21 +229,9 @@ public:
       run_device(*devices_[0], problem, batch, want, next);
       return;
     }
-    std::vector<std::exception_ptr> errors(devices_.size());
-    std::vector<std::thread> threads;
-    for (std::size_t i = 0; i < devices_.size(); ++i)
-      threads.emplace_back([&, i] {
-        try {
-          run_device(*devices_[i], problem, batch, want, next);
-        } catch (...) {
-          errors[i] = std::current_exception();
-        }
-      });
-    for (auto &t : threads)
-      t.join();
-    for (auto &e : errors)
-      if (e)
-        std::rethrow_exception(e);
+    run_parallel(static_cast<int>(ndev), [&](int i) {
+      run_device(*devices_[static_cast<std::size_t>(i)], problem, batch, want, next);
+    });
   }
 
 private:
@@ -509,14 +472,8 @@ std::string cuda_devices_description() {
   int count = 0;
   LRF_CUDA_CHECK(cudaGetDeviceCount(&count));
   std::string text;
-  for (int d = 0; d < count; ++d) {
-    const DeviceInfo info = device_info(d);
-    char memory[32];
-    std::snprintf(memory, sizeof memory, "%.1f GiB", static_cast<double>(info.memory) / (1 << 30));
-    text += (d ? "; " : "") + std::to_string(d) + ": " + info.name + " (sm_" + std::to_string(info.major) +
-            std::to_string(info.minor) + ", " + std::to_string(info.sms) + " SMs, " +
-            std::to_string(info.clock_mhz) + " MHz, " + memory + ")";
-  }
+  for (int d = 0; d < count; ++d)
+    text += (d ? "; " : "") + cuda_device_info(d).description();
   return text;
 }
 

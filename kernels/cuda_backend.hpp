@@ -1,8 +1,8 @@
 // The CUDA backend, seen from host code: plain C++ (no CUDA types), so g++ can include it from the dispatch
-// (src/backend.cpp) and the CLI (src/cli.cpp). Implemented in kernels/cuda_backend.cu.
+// (src/backends/backend.cpp), `lrfinder info` and the benchmark. Implemented in kernels/cuda_backend.cu.
 #pragma once
 
-#include "backend.hpp"
+#include "backends/backend.hpp"
 
 #include <memory>
 #include <string>

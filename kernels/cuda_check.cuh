@@ -5,7 +5,7 @@
 // surfacing later as wrong numbers. Destructors use the _NOEXCEPT twin, which reports and goes on.
 #pragma once
 
-#include "errors.hpp"
+#include "core/errors.hpp"
 
 #include <cuda_runtime.h>
 

@@ -2,7 +2,7 @@
 #include "test_util.hpp"
 
 #if defined(LRF_WITH_CUDA)
-#include "../kernels/cuda_backend.hpp"
+#include "cuda_backend.hpp"
 #endif
 
 #include <gtest/gtest.h>

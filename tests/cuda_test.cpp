@@ -3,7 +3,7 @@
 // with the reason, where none is usable.
 #include "golden.hpp"
 
-#include "../kernels/cuda_backend.hpp"
+#include "cuda_backend.hpp"
 
 #include <gtest/gtest.h>
 
@@ -142,7 +142,7 @@ TEST_P(CudaGolden, MatchesTheSeedBitForBit) {
 }
 
 INSTANTIATE_TEST_SUITE_P(SeedLoop, CudaGolden, ::testing::ValuesIn(kGolden),
-                         [](const auto &info) { return std::string(info.param.name); });
+                         [](const auto &test) { return std::string(test.param.name); });
 
 // These run with or without a GPU.
 TEST(CudaDevices, RejectsOrdinalsThatDoNotExistOrRepeat) {

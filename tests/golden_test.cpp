@@ -48,7 +48,7 @@ TEST_P(Golden, CpuBackendMatchesTheSeedBitForBit) {
 }
 
 INSTANTIATE_TEST_SUITE_P(SeedLoop, Golden, ::testing::ValuesIn(kGolden),
-                         [](const auto &info) { return std::string(info.param.name); });
+                         [](const auto &test) { return std::string(test.param.name); });
 
 TEST(GoldenCases, CoverEveryStopRuleAndBothSummationOrders) {
   int by_status[3] = {};

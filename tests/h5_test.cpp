@@ -131,7 +131,9 @@ TEST(H5Output, F32StorageRoundsEachValueOnce) {
   MemorySink want = run_all(p, plan, *serial);
   fs::path path = scratch("f32.h5");
   OutputInfo info;
-  info.storage = parse_storage("loss", "f32", "deflate:2");
+  ASSERT_EQ(parse_save("loss", info.storage) + parse_precision("f32", info.storage) +
+                parse_compress("deflate:2", info.storage),
+            "");
   {
     H5Writer writer(path.string(), p, plan.size(), info);
     run_trials(p, plan, *serial, writer);

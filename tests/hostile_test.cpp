@@ -2,7 +2,7 @@
 // result (asserted exactly, the serial and cpu backends byte for byte) or one clear error line with the
 // right exit code and no file left behind; never a crash, a hang or a flood of text.
 #include "cli_util.hpp"
-#include "h5.hpp"
+#include "io/h5.hpp"
 
 #include <gtest/gtest.h>
 
@@ -420,7 +420,7 @@ TEST_F(HostileCli, ExtremeButValidNumbersRun) {
   }
 }
 
-// Proposed fixes (src/cmd_run.cpp), not yet applied: enable once they are.
+// Proposed fixes (src/cli/cmd_run.cpp), not yet applied: enable once they are.
 TEST_F(HostileCli, RangesThatOverflowAreRefused) {
   // w_max - w_min = inf: every start weight would be inf or NaN.
   expect_rejected(

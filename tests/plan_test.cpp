@@ -1,5 +1,5 @@
 // The plan: Philox known answers, start weights keyed by (seed, trial index), scans and factors.
-#include "philox.hpp"
+#include "core/philox.hpp"
 #include "test_util.hpp"
 
 #include <gtest/gtest.h>

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """The plots of a small run: scripts/plot and `lrfinder run --plot` write every PNG, and each decodes and is
-not blank. Also checks that `lrfinder report --json` is valid JSON. Exit 77 (skipped) without numpy, h5py
+not blank; without trajectories (--save none) every plot but loss_vs_lr; a failing plot fails the run. Also
+checks that `lrfinder report --json` is valid JSON. Exit 77 (skipped) without numpy, h5py
 or matplotlib.
 
   tests/plot_check.py LRFINDER PLOT_SCRIPT WORK_DIR
@@ -14,10 +15,10 @@ import sys
 PNGS = ["data.png", "loss_vs_w.png", "loss_vs_lr.png", "suggestions.png"]
 
 
-def check_pngs(folder):
+def check_pngs(folder, names=PNGS):
     import matplotlib.image
 
-    for name in PNGS:
+    for name in names:
         path = os.path.join(folder, name)
         if not os.path.isfile(path):
             sys.exit(f"FAILED: {path} was not written")
@@ -53,6 +54,20 @@ def main():
     run(lrfinder, "run", "-n", "200", "--linear-factors", "1e-4:1e-3", "--epochs", "80", "-q", "--plot",
         "-o", "small2.h5")
     check_pngs(os.path.join(work, "small2-plots"))
+    # A file without trajectories (--save none): every plot but loss_vs_lr, said so, and exit 0.
+    out = run(lrfinder, "run", "-n", "100", "--epochs", "80", "--save", "none", "--plot", "-o", "none.h5").stdout
+    if "no loss_vs_lr.png: the file keeps no /loss" not in out:
+        sys.exit(f"FAILED: run --save none --plot said {out!r}")
+    check_pngs(os.path.join(work, "none-plots"), [p for p in PNGS if p != "loss_vs_lr.png"])
+    # A plot that fails is an error of the run (exit 1), and the result file stays.
+    os.makedirs(os.path.join(work, "broken"))
+    with open(os.path.join(work, "broken", "plot"), "w") as f:
+        f.write("import sys\nsys.exit(3)\n")
+    failed = subprocess.run([lrfinder, "run", "-n", "20", "-q", "--plot", "-o", "broken.h5"], cwd=work,
+                            capture_output=True, text=True, env=dict(os.environ, LRF_SCRIPTS="broken"))
+    if failed.returncode != 1 or "--plot:" not in failed.stderr or not os.path.isfile(os.path.join(work, "broken.h5")):
+        sys.exit(f"FAILED: a failing plot gave exit {failed.returncode}, {failed.stderr!r}")
+    print("ok a failing --plot: exit 1, the file kept")
     report = json.loads(run(lrfinder, "report", "--json", "small.h5").stdout)
     if report["trials"] != 300 or len(report["rules"]["steep"]["groups"]) != 3:
         sys.exit(f"FAILED: report --json gave {report}")

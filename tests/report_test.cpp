@@ -1,7 +1,7 @@
 // The statistics as printed (text and JSON), `lrfinder report` on result files and on every kind of bad
 // file, and the analysis options of `lrfinder run`.
 #include "cli_util.hpp"
-#include "report.hpp"
+#include "cli/report.hpp"
 
 #include <gtest/gtest.h>
 

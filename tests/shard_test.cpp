@@ -1,8 +1,8 @@
 // Cluster scale without a cluster: shards merge into exactly the unsharded run, merge refuses shards
 // that do not belong together, and a stopped or killed run resumes to the same bytes.
 #include "cli_util.hpp"
-#include "h5_input.hpp"
-#include "h5_layout.hpp"
+#include "io/reader.hpp"
+#include "io/layout.hpp"
 
 namespace lrf::test {
 namespace {
@@ -20,7 +20,7 @@ void expect_same_results(const fs::path &a_path, const fs::path &b_path) {
   b.read(0, b.range().count, y, true);
   for (Column &c : result_columns(a.info().storage)) {
     const std::size_t bytes = (c.per_step ? x.loss.size() : x.start_weight.size()) * H5Tget_size(c.mem_type);
-    EXPECT_EQ(std::memcmp(c.data(x), c.data(y), bytes), 0) << c.path << ": " << a_path << " vs " << b_path;
+    EXPECT_EQ(std::memcmp(column_data(c, x), column_data(c, y), bytes), 0) << c.path << ": " << a_path << " vs " << b_path;
   }
 }
 

@@ -1,13 +1,13 @@
 // Helpers the tests share: problems, running a backend into memory, byte-for-byte comparison.
 #pragma once
 
-#include "analysis.hpp"
-#include "backend.hpp"
-#include "data_io.hpp"
-#include "errors.hpp"
-#include "h5_output.hpp"
-#include "plan.hpp"
-#include "runner.hpp"
+#include "analysis/summary.hpp"
+#include "backends/backend.hpp"
+#include "io/data.hpp"
+#include "core/errors.hpp"
+#include "io/writer.hpp"
+#include "core/plan.hpp"
+#include "run/runner.hpp"
 
 #include <cstring>
 #include <vector>

@@ -2,9 +2,9 @@
 // arguments after `lrfinder run`; the run happens for real, in a scratch folder, on small jobs only. It must
 // end with exit code 0 (and its output file) or 2 (one error line, no file); a crash, a sanitizer report,
 // another exit code or a file left behind is a finding (abort).
-#include "cli.hpp"
+#include "cli/cli.hpp"
 #include "fuzz_util.hpp"
-#include "h5.hpp"
+#include "io/h5.hpp"
 
 #include <cstdint>
 #include <cstdio>

@@ -1,8 +1,8 @@
 // Fuzz target: the CSV readers of --data and --trials-from on arbitrary bytes. An input must be read into
 // values that keep the documented guarantees, or be refused with an InputError of one short line; a
 // crash, a sanitizer report, another exception or a broken guarantee is a finding (abort).
-#include "data_io.hpp"
-#include "errors.hpp"
+#include "io/data.hpp"
+#include "core/errors.hpp"
 #include "fuzz_util.hpp"
 
 #include <cmath>

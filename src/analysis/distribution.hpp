@@ -1,0 +1,54 @@
+// One rule's suggestions over a set of trials as a histogram of log10(lr): quantiles, the geometric mean
+// and the bootstrap interval of the median, in memory that does not grow with the trial count.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+namespace lrf {
+
+// One rule's suggestions over a set of trials, in memory bounded by the histogram: log10(lr) in
+// kBinsPerDecade bins a decade (values outside [1e-30, 1e10) go to the end bins), a decade's bins
+// allocated when first used.
+class Distribution {
+public:
+  static constexpr int kBinsPerDecade = 1000;
+  static constexpr int kLowDecade = -30, kHighDecade = 10;
+
+  // One trial's answer; NaN (or not > 0) counts as a trial without an answer.
+  void add(double lr);
+  void merge(const Distribution &other);
+
+  std::int64_t trials() const { return trials_; }
+  std::int64_t answered() const { return answered_; }
+  // numpy.percentile(answers, 100 q) (linear interpolation between order statistics), each answer read as
+  // the geometric centre of its bin (within half a bin, 0.115%); NaN if none.
+  double quantile(double q) const;
+  // exp(mean(ln lr)) over the answers, exact (not from the bins); NaN if none.
+  double geometric_mean() const;
+  // The percentile-bootstrap interval of the median at `level`, computed exactly, as the limit of
+  // infinitely many resamples: a resample of the N answers has its median (its ceil(N/2)-th smallest) at
+  // or below bin b exactly when at least ceil(N/2) of its N draws are, which has probability
+  // P(Binomial(N, F_b) >= ceil(N/2)), F_b the fraction of answers at or below b. The bounds are the bins
+  // where that probability first reaches (1 - level)/2 and (1 + level)/2. Deterministic; {NaN, NaN} if none.
+  std::array<double, 2> median_interval(double level = 0.95) const;
+  // The non-empty bins in order, as (bin, count): bin b holds log10(lr) in
+  // [kLowDecade + b / kBinsPerDecade, kLowDecade + (b + 1) / kBinsPerDecade).
+  std::vector<std::pair<std::int64_t, std::int64_t>> histogram() const;
+
+private:
+  static double centre(std::int64_t bin);
+  std::int64_t trials_ = 0, answered_ = 0;
+  double sum_ln_ = 0;
+  std::vector<std::vector<std::int64_t>> decades_; // [decade][bin], empty where nothing fell
+};
+
+namespace detail {
+// P(Binomial(n, p) >= k) = I_p(k, n - k + 1), the regularized incomplete beta function.
+double binomial_tail(std::int64_t n, std::int64_t k, double p);
+} // namespace detail
+
+} // namespace lrf
+

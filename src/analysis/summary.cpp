@@ -1,0 +1,125 @@
+#include "analysis/summary.hpp"
+
+#include "core/errors.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace lrf {
+namespace {
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+} // namespace
+
+Summary::Summary(std::vector<std::string> rules)
+    : rules_(std::move(rules)), is_headline_(rules_.size(), true) {}
+
+void Summary::insert(Group group) {
+  auto before = [](const Group &a, const Group &b) {
+    // By scan, then factor; a scan's drawn group (NaN) last.
+    if (a.scan != b.scan)
+      return a.scan < b.scan;
+    return std::isnan(b.factor) ? !std::isnan(a.factor) : a.factor < b.factor;
+  };
+  const Scan scan = group.scan;
+  groups_.insert(std::upper_bound(groups_.begin(), groups_.end(), group, before), std::move(group));
+  // More than kMaxFactors factors in one scan, or a drawn group beside others: the scan's factors are
+  // drawn, and the scan becomes one group.
+  std::int64_t count = 0;
+  bool drawn = false;
+  for (const Group &g : groups_)
+    if (g.scan == scan) {
+      ++count;
+      drawn = drawn || std::isnan(g.factor);
+    }
+  if (count <= kMaxFactors && !(drawn && count > 1))
+    return;
+  Group all{scan, kNaN, std::vector<Distribution>(rules_.size())};
+  std::vector<Group> kept;
+  for (Group &g : groups_) {
+    if (g.scan != scan) {
+      kept.push_back(std::move(g));
+      continue;
+    }
+    for (std::size_t r = 0; r < rules_.size(); ++r)
+      all.rules[r].merge(g.rules[r]);
+  }
+  groups_ = std::move(kept);
+  groups_.insert(std::upper_bound(groups_.begin(), groups_.end(), all, before), std::move(all));
+}
+
+Summary::Group &Summary::group_of(Scan scan, double factor) {
+  auto matches = [&](const Group &g) {
+    return g.scan == scan && (std::isnan(g.factor) || g.factor == factor);
+  };
+  if (last_ < groups_.size() && matches(groups_[last_]))
+    return groups_[last_];
+  for (std::size_t k = 0; k < groups_.size(); ++k)
+    if (matches(groups_[k]))
+      return groups_[last_ = k];
+  insert(Group{scan, factor, std::vector<Distribution>(rules_.size())});
+  for (std::size_t k = 0; k < groups_.size(); ++k)
+    if (matches(groups_[k]))
+      return groups_[last_ = k];
+  return groups_.front(); // not reached: the group was just inserted
+}
+
+void Summary::add(const Batch &batch) {
+  const auto n = static_cast<std::size_t>(batch.size());
+  if (batch.suggest.size() != rules_.size())
+    throw RunError("summary: the batch has " + std::to_string(batch.suggest.size()) + " rules, not " +
+                   std::to_string(rules_.size()));
+  for (std::size_t r = 0; r < rules_.size() && n > 0; ++r) // bitwise: NaN where both have no answer
+    is_headline_[r] = is_headline_[r] && std::memcmp(batch.suggest[r].data(), batch.suggested_lr.data(),
+                                                     n * sizeof(double)) == 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    ++trials;
+    steps += batch.steps[i];
+    ++status[static_cast<std::size_t>(batch.status[i])];
+    headline_.add(batch.suggested_lr[i]);
+    Group &g = group_of(batch.scan[i], batch.factor[i]);
+    for (std::size_t r = 0; r < rules_.size(); ++r)
+      g.rules[r].add(batch.suggest[r][i]);
+  }
+  suggested = headline_.answered();
+}
+
+void Summary::merge(const Summary &other) {
+  if (&other == this) {
+    const Summary copy = other;
+    merge(copy);
+    return;
+  }
+  if (other.rules_ != rules_)
+    throw RunError("summary: merging summaries of different rules");
+  for (std::size_t r = 0; r < rules_.size(); ++r)
+    is_headline_[r] = (is_headline_[r] || trials == 0) && (other.is_headline_[r] || other.trials == 0);
+  trials += other.trials;
+  steps += other.steps;
+  for (std::size_t k = 0; k < status.size(); ++k)
+    status[k] += other.status[k];
+  headline_.merge(other.headline_);
+  suggested = headline_.answered();
+  for (const Group &g : other.groups_) {
+    Group &mine = group_of(g.scan, g.factor);
+    for (std::size_t r = 0; r < rules_.size(); ++r)
+      mine.rules[r].merge(g.rules[r]);
+  }
+}
+
+std::string Summary::headline_rule() const {
+  for (std::size_t r = 0; r < rules_.size(); ++r)
+    if (is_headline_[r] && trials > 0)
+      return rules_[r];
+  return "";
+}
+
+Distribution Summary::overall(std::size_t rule) const {
+  Distribution all;
+  for (const Group &g : groups_)
+    all.merge(g.rules[rule]);
+  return all;
+}
+
+} // namespace lrf

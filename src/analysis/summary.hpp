@@ -1,0 +1,60 @@
+// The run's statistics: counts, steps and every rule's distribution of suggestions, overall and per group
+// of trials, built batch by batch and mergeable across shards.
+#pragma once
+
+#include "analysis/distribution.hpp"
+#include "analysis/rules.hpp"
+#include "core/batch.hpp"
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace lrf {
+
+// Counts, steps and the suggestions of every rule, overall and per group of trials, over every trial seen.
+// A group is one (scan, factor) of a factor list; a scan with more than kMaxFactors distinct factors (a
+// drawn range LO:HI, every trial its own factor) is one group, its factor NaN.
+class Summary {
+public:
+  static constexpr int kMaxFactors = 16;
+
+  struct Group {
+    Scan scan;
+    double factor; // NaN: the scan's factors are drawn
+    std::vector<Distribution> rules;
+  };
+
+  explicit Summary(std::vector<std::string> rules = rule_names());
+  // A batch with the plan (scan, factor), steps, status, suggest and suggested_lr; no trajectories needed.
+  void add(const Batch &batch);
+  void merge(const Summary &other);
+
+  std::int64_t trials = 0;
+  std::int64_t steps = 0;               // updates performed, all trials
+  std::array<std::int64_t, kStatusCount> status{}; // by Status: diverged, completed, stalled
+  std::int64_t suggested = 0;           // trials with a headline suggestion
+
+  // The q-quantile (0..1) of the headline suggestions (/trials/suggested_lr); NaN if none.
+  double quantile(double q) const { return headline_.quantile(q); }
+  const Distribution &headline() const { return headline_; }
+  // The rule whose answers are the headline's in every trial seen (the first such), or "".
+  std::string headline_rule() const;
+
+  const std::vector<std::string> &rules() const { return rules_; }
+  const std::vector<Group> &groups() const { return groups_; } // by scan, then factor
+  Distribution overall(std::size_t rule) const;                // every group together
+
+private:
+  Group &group_of(Scan scan, double factor);
+  void insert(Group group);
+
+  std::vector<std::string> rules_;
+  std::vector<Group> groups_;
+  std::size_t last_ = 0; // the group of the trial before: batches cycle through few groups
+  Distribution headline_;
+  std::vector<bool> is_headline_; // rule r's answers equalled suggested_lr in every batch so far
+};
+
+} // namespace lrf

@@ -1,0 +1,39 @@
+// Backends: where a batch's trials run. They differ only in that; every one runs the trial core.
+#pragma once
+
+#include "core/batch.hpp"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace lrf {
+
+enum class BackendKind { automatic, serial, cpu, cuda };
+
+struct BackendOptions {
+  int threads = 0;          // cpu: worker threads, 0 = every core
+  std::vector<int> devices; // cuda: device ordinals, empty = all
+};
+
+class Backend {
+public:
+  virtual ~Backend() = default;
+  virtual std::string name() const = 0;   // serial, cpu, cuda
+  virtual std::string device() const = 0; // what it runs on, in words
+  // Runs every trial of the batch: fills steps and status, and loss, weight and lr up to each trial's
+  // last step (entries after it are left as they were).
+  virtual void run(const Problem &problem, Batch &batch) = 0;
+};
+
+std::unique_ptr<Backend> make_serial_backend();
+std::unique_ptr<Backend> make_cpu_backend(int threads);
+
+// The one dispatch: automatic means cuda where a GPU is usable, else cpu (and says so on `note`).
+// Throws InputError where the requested backend cannot run here.
+std::unique_ptr<Backend> make_backend(BackendKind kind, const BackendOptions &options, std::string *note);
+
+// Backends compiled into this build, and the devices they see, for `lrfinder info`.
+std::vector<std::string> compiled_backends();
+
+} // namespace lrf

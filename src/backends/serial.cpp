@@ -1,0 +1,29 @@
+// The serial reference: one thread, one trial after another, the plain loop. The benchmark's baseline, so
+// it stays the obvious port of the seed and is not tuned.
+#include "backends/backend.hpp"
+
+namespace lrf {
+namespace {
+
+class SerialBackend final : public Backend {
+public:
+  std::string name() const override { return "serial"; }
+  std::string device() const override { return "one CPU thread"; }
+  void run(const Problem &problem, Batch &batch) override {
+    const DataView data = problem.data();
+    const std::int64_t row = problem.row_length();
+    for (std::int64_t i = 0; i < batch.size(); ++i) {
+      TrialResult r = run_trial(problem.config, data, batch.params(i), batch.out(i, row));
+      batch.steps[i] = r.steps;
+      batch.status[i] = r.status;
+    }
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Backend> make_serial_backend() {
+  return std::make_unique<SerialBackend>();
+}
+
+} // namespace lrf

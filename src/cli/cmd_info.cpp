@@ -1,0 +1,38 @@
+// `lrfinder info`: version, build, backends compiled in and the devices they see.
+#include "backends/backend.hpp"
+#include "cli/commands.hpp"
+#include "core/parallel.hpp"
+#include "version.hpp"
+
+#include <cstdio>
+
+#if defined(LRF_WITH_CUDA)
+#include "cuda_backend.hpp"
+#endif
+
+namespace lrf {
+namespace {
+
+int run_info() {
+  std::printf("lrfinder %s (commit %s)\n", LRF_VERSION, LRF_GIT_COMMIT);
+  std::printf("build        %s, %s, C++17, no fused multiply-add\n", LRF_BUILD_TYPE, LRF_CXX_COMPILER);
+  std::string names;
+  for (const auto &b : compiled_backends())
+    names += (names.empty() ? "" : ", ") + b;
+  std::printf("backends     %s\n", names.c_str());
+  std::printf("cpu          %d hardware threads\n", hardware_threads());
+#if defined(LRF_WITH_CUDA)
+  std::printf("cuda         %s\n", cuda_devices_description().c_str());
+#else
+  std::printf("cuda         not compiled in\n");
+#endif
+  return 0;
+}
+
+} // namespace
+
+Command setup_info(CLI::App &) {
+  return run_info;
+}
+
+} // namespace lrf

@@ -1,0 +1,117 @@
+// `lrfinder merge -o all.h5 shard_*.h5`: the shards of one run into one result, checked first: same
+// settings, every trial covered once. A copy by default, or HDF5 virtual datasets over the shards.
+#include "cli/commands.hpp"
+#include "cli/options.hpp"
+#include "core/errors.hpp"
+#include "io/reader.hpp"
+#include "io/writer.hpp"
+#include "run/runner.hpp"
+#include "version.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+
+namespace lrf {
+namespace {
+
+struct MergeOptions {
+  std::string output;
+  std::vector<std::string> inputs;
+  bool virtual_datasets = false;
+  bool overwrite = false;
+  bool quiet = false;
+};
+
+std::string trials_text(std::int64_t a, std::int64_t b) {
+  return "trials [" + std::to_string(a) + ", " + std::to_string(b) + ")";
+}
+
+// The path by which the merged file names a shard: relative to the merged file's folder when both are
+// given relative to the same working folder, so that the folder can move as a whole.
+std::string source_name(const std::string &output, const std::string &input) {
+  if (!input.empty() && input[0] == '/')
+    return input;
+  auto slash = output.rfind('/');
+  if (slash == std::string::npos)
+    return input;
+  const std::string dir = output.substr(0, slash + 1);
+  return input.compare(0, dir.size(), dir) == 0 ? input.substr(dir.size()) : input;
+}
+
+int run_merge(const MergeOptions &o) {
+  check_output(o.output, o.overwrite);
+  std::vector<std::unique_ptr<ResultFile>> shards;
+  for (const std::string &path : o.inputs)
+    shards.push_back(std::make_unique<ResultFile>(path));
+  const ResultFile &first = *shards.front();
+  for (const auto &s : shards) {
+    if (s->trials_done() != s->range().count)
+      throw InputError(s->path() + ": incomplete (" + std::to_string(s->trials_done()) + " of " +
+                       std::to_string(s->range().count) + " trials)");
+    if (s->info().config != first.info().config || s->range().total != first.range().total)
+      throw InputError(s->path() + ": not a shard of the same run as " + first.path() +
+                       " (its settings differ)");
+  }
+  std::sort(shards.begin(), shards.end(),
+            [](const auto &a, const auto &b) { return a->range().first < b->range().first; });
+  const std::int64_t total = first.range().total;
+  std::int64_t covered = 0;
+  const ResultFile *previous = nullptr;
+  for (const auto &s : shards) {
+    const TrialRange &r = s->range();
+    if (r.first > covered)
+      throw InputError(trials_text(covered, r.first) + " are missing: no shard holds them");
+    if (r.first < covered)
+      throw InputError(trials_text(r.first, std::min(covered, r.first + r.count)) + " are in both " +
+                       previous->path() + " and " + s->path());
+    covered = r.first + r.count;
+    previous = s.get();
+  }
+  if (covered != total)
+    throw InputError(trials_text(covered, total) + " are missing: no shard holds them");
+
+  OutputInfo info = first.info();
+  info.shard = "";
+  info.version = LRF_VERSION;
+  info.command_line = "merge of " + std::to_string(shards.size()) + " shards";
+  const Problem &problem = first.problem();
+  if (o.virtual_datasets) {
+    std::vector<VirtualSource> sources;
+    for (const auto &s : shards)
+      sources.push_back({source_name(o.output, s->path()), s->range()});
+    write_virtual(o.output, problem, info, total, sources);
+  } else {
+    H5Writer writer(o.output, problem, TrialRange{0, total, total}, info, false);
+    const std::int64_t block = default_batch(problem, total);
+    Batch batch;
+    for (const auto &s : shards)
+      for (std::int64_t row = 0; row < s->range().count; row += block) {
+        if (g_signal)
+          throw RunError("interrupted");
+        s->read(row, std::min(block, s->range().count - row), batch, true);
+        writer.write(batch);
+      }
+    writer.commit();
+  }
+  if (!o.quiet)
+    std::printf("lrfinder: merged %lld trials from %zu shards into %s%s\n", static_cast<long long>(total),
+                shards.size(), o.output.c_str(), o.virtual_datasets ? " (virtual datasets)" : "");
+  return 0;
+}
+
+} // namespace
+
+Command setup_merge(CLI::App &app) {
+  auto o = std::make_shared<MergeOptions>();
+  app.add_option("-o,--output", o->output, "the merged HDF5 file")->required();
+  app.add_option("shards", o->inputs, "the shard files of one run, in any order")->required();
+  app.add_flag(
+      "--virtual", o->virtual_datasets,
+      "map the shards with HDF5 virtual datasets instead of copying (the shards must stay beside it)");
+  app.add_flag("--overwrite", o->overwrite, "replace an existing output file");
+  app.add_flag("-q,--quiet", o->quiet, "print nothing but errors");
+  return [o] { return run_merge(*o); };
+}
+
+} // namespace lrf

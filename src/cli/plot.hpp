@@ -1,0 +1,14 @@
+// `lrfinder run --plot`: scripts/plot on the result file, which takes its statistics from
+// `lrfinder report --json` and draws them.
+#pragma once
+
+#include <string>
+
+namespace lrf {
+
+// Runs scripts/plot on a result file, writing its PNG files into FILE's name without .h5 plus "-plots".
+// Where python3 with numpy and matplotlib is missing, or the script fails, says so on stderr (with how to
+// install them) and returns false. `quiet`: the script prints nothing but errors.
+bool plot_result(const std::string &file, bool quiet);
+
+} // namespace lrf

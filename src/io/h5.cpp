@@ -1,0 +1,87 @@
+#include "io/h5.hpp"
+
+namespace lrf::h5 {
+
+void configure() {
+  // No H5_term_library at exit: after a failed H5Fclose (a full disk) HDF5 1.10 keeps a dangling file in
+  // its table and its exit handler dereferences it (fixed in HDF5 1.14.1). Every file is closed
+  // explicitly, so that handler has nothing to do.
+  H5dont_atexit();
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  const int limit = 16 << 20, per_list = 4 << 20; // bytes: all lists of a kind, one list
+  H5set_free_list_limits(limit, per_list, limit, per_list, limit, per_list);
+}
+
+Id open_read(const std::string &path) {
+  return Id(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+}
+
+bool exists(hid_t file, const std::string &name) {
+  for (std::size_t at = name.find('/', 1);; at = name.find('/', at + 1)) {
+    std::string prefix = name.substr(0, at);
+    if (H5Lexists(file, prefix.c_str(), H5P_DEFAULT) <= 0)
+      return false;
+    if (at == std::string::npos)
+      return true;
+  }
+}
+
+namespace {
+
+bool read_numeric_attr(hid_t where, const char *name, hid_t mem_type, void *value) {
+  if (H5Aexists(where, name) <= 0)
+    return false;
+  Id attr(H5Aopen(where, name, H5P_DEFAULT), H5Aclose);
+  Id type(H5Aget_type(attr.get()), H5Tclose);
+  H5T_class_t cls = H5Tget_class(type.get());
+  return (cls == H5T_INTEGER || cls == H5T_FLOAT) && H5Aread(attr.get(), mem_type, value) >= 0;
+}
+
+} // namespace
+
+bool read_attr(hid_t where, const char *name, std::int64_t &value) {
+  return read_numeric_attr(where, name, H5T_NATIVE_INT64, &value);
+}
+
+bool read_attr(hid_t where, const char *name, double &value) {
+  return read_numeric_attr(where, name, H5T_NATIVE_DOUBLE, &value);
+}
+
+bool read_attr(hid_t where, const char *name, std::string &value) {
+  if (H5Aexists(where, name) <= 0)
+    return false;
+  Id attr(H5Aopen(where, name, H5P_DEFAULT), H5Aclose);
+  Id type(H5Aget_type(attr.get()), H5Tclose);
+  if (H5Tget_class(type.get()) != H5T_STRING || !H5Tis_variable_str(type.get()))
+    return false;
+  Id mem(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(mem.get(), H5T_VARIABLE);
+  H5Tset_cset(mem.get(), H5T_CSET_UTF8);
+  char *text = nullptr;
+  if (H5Aread(attr.get(), mem.get(), &text) < 0)
+    return false;
+  value = text ? text : "";
+  H5free_memory(text);
+  return true;
+}
+
+std::string read_vector(hid_t file, const std::string &name, std::vector<double> &out) {
+  Id set(H5Dopen2(file, name.c_str(), H5P_DEFAULT), H5Dclose);
+  if (!set)
+    return "cannot open the dataset";
+  Id type(H5Dget_type(set.get()), H5Tclose);
+  H5T_class_t cls = H5Tget_class(type.get());
+  if (cls != H5T_FLOAT && cls != H5T_INTEGER)
+    return "not a numeric dataset";
+  Id space(H5Dget_space(set.get()), H5Sclose);
+  if (H5Sget_simple_extent_ndims(space.get()) != 1)
+    return "not a 1-D dataset";
+  hsize_t n = 0;
+  H5Sget_simple_extent_dims(space.get(), &n, nullptr);
+  out.resize(static_cast<std::size_t>(n));
+  if (n > 0 && H5Dread(set.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) < 0)
+    return "cannot read the values (corrupt or truncated file?)";
+  return "";
+}
+
+} // namespace lrf::h5

@@ -1,0 +1,69 @@
+// A thin RAII layer over the HDF5 C API: owners for identifiers and the few reads the tool needs.
+#pragma once
+
+#include <hdf5.h>
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace lrf::h5 {
+
+// Owns one HDF5 identifier and closes it with the matching H5?close.
+class Id {
+public:
+  Id() = default;
+  Id(hid_t id, herr_t (*closer)(hid_t)) : id_(id), close_(closer) {}
+  Id(Id &&o) noexcept : id_(std::exchange(o.id_, H5I_INVALID_HID)), close_(o.close_) {}
+  Id &operator=(Id &&o) noexcept {
+    if (this != &o) {
+      reset();
+      id_ = std::exchange(o.id_, H5I_INVALID_HID);
+      close_ = o.close_;
+    }
+    return *this;
+  }
+  Id(const Id &) = delete;
+  Id &operator=(const Id &) = delete;
+  ~Id() { reset(); }
+
+  hid_t get() const { return id_; }
+  explicit operator bool() const { return id_ >= 0; }
+  // Closes now; false if HDF5 reported a failure (for a file: its data may not have reached the disk).
+  bool close() {
+    bool ok = id_ < 0 || close_(id_) >= 0;
+    id_ = H5I_INVALID_HID;
+    return ok;
+  }
+
+private:
+  void reset() {
+    if (id_ >= 0)
+      close_(id_);
+    id_ = H5I_INVALID_HID;
+  }
+  hid_t id_ = H5I_INVALID_HID;
+  herr_t (*close_)(hid_t) = nullptr;
+};
+
+// Sets HDF5 up for the tool, once at start-up: no printing of its error stack (the tool reports errors
+// itself, one line each), and bounded internal free lists (HDF5 keeps freed buffers of every size it has
+// seen, so a long run's memory would otherwise grow with its trial count).
+void configure();
+
+// Opens a file read-only; an invalid Id if it is not a readable HDF5 file.
+Id open_read(const std::string &path);
+
+// True if every component of the absolute path `name` (e.g. "/trials/steps") exists in the file.
+bool exists(hid_t file, const std::string &name);
+
+// Reads a scalar attribute of `where` (a file or dataset); false if it is missing or of another kind.
+bool read_attr(hid_t where, const char *name, std::string &value);
+bool read_attr(hid_t where, const char *name, std::int64_t &value);
+bool read_attr(hid_t where, const char *name, double &value);
+
+// Reads a 1-D numeric dataset as float64. Returns "" or what is wrong with it.
+std::string read_vector(hid_t file, const std::string &name, std::vector<double> &out);
+
+} // namespace lrf::h5

@@ -1,0 +1,42 @@
+// The layout of a result file: which per-trial datasets it holds, their types, and where a Batch keeps
+// each. The writer, the reader (resume, merge) and the virtual merge all walk this one list.
+#pragma once
+
+#include "core/batch.hpp"
+#include "core/storage.hpp"
+
+#include <hdf5.h>
+
+#include <string>
+#include <vector>
+
+namespace lrf {
+
+struct Column {
+  std::string path;      // e.g. "/loss", "/trials/steps", "/trials/suggest/steep"
+  hid_t file_type;       // as stored
+  hid_t mem_type;        // as the Batch holds it
+  bool per_step;         // 2-D (trials, epochs + 1), else 1-D (trials)
+  std::string attr_name; // a describing attribute ("codes", "meaning"), or empty
+  std::string attr_text;
+  // The Batch's array that holds it: the array named by `field` (for Field::suggest, suggest[rule]).
+  enum class Field { loss, weight, lr, start_weight, scan, factor, steps, status, suggested_lr, suggest };
+  Field field;
+  std::size_t rule = 0;
+};
+
+// The first element of the column's array in `batch` (sized for the batch).
+const void *column_data(const Column &column, const Batch &batch);
+void *column_data(const Column &column, Batch &batch);
+
+// Every column a file of this storage holds, in file order; /trials/suggest/<rule> for each rule of
+// rule_names().
+std::vector<Column> result_columns(const Storage &storage = Storage{});
+
+// The groups the columns live in, parents first.
+const std::vector<std::string> &result_groups();
+
+// Sizes every array of `batch` for `count` trials of `row` steps, plan arrays included.
+void size_batch(Batch &batch, std::int64_t count, std::int64_t row);
+
+} // namespace lrf

@@ -1,0 +1,43 @@
+// Reading a result file back: its description and any rows of its per-trial datasets, in bounded memory.
+// Used to report on a file, to resume a run's summary and to merge shards.
+#pragma once
+
+#include "analysis/summary.hpp"
+#include "core/batch.hpp"
+#include "io/h5.hpp"
+#include "io/writer.hpp"
+
+#include <cstdint>
+#include <string>
+
+namespace lrf {
+
+class ResultFile {
+public:
+  // Opens a result file (complete, or the partial file of a stopped run); InputError naming the file and
+  // the problem if it is missing, not HDF5, corrupt or not an lrfinder result.
+  explicit ResultFile(const std::string &path);
+
+  const std::string &path() const { return path_; }
+  const Problem &problem() const { return problem_; }
+  const OutputInfo &info() const { return info_; }
+  const TrialRange &range() const { return range_; }
+  std::int64_t trials_done() const { return done_; }
+
+  // Rows [row, row + count) of the file (trials range().first + row ..) into `batch`, batch.first set to
+  // the trial index in the run. With trajectories = false only the per-trial datasets are read.
+  void read(std::int64_t row, std::int64_t count, Batch &batch, bool trajectories) const;
+
+  // The statistics of the first `trials` trials (all done, by default), read in blocks of a million.
+  Summary summary(std::int64_t trials = -1) const;
+
+private:
+  std::string path_;
+  h5::Id file_;
+  Problem problem_;
+  OutputInfo info_;
+  TrialRange range_;
+  std::int64_t done_ = 0;
+};
+
+} // namespace lrf

@@ -1,5 +1,0 @@
-#include "cli.hpp"
-
-int main(int argc, char **argv) {
-  return lrf::cli_main(argc, argv);
-}

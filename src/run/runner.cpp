@@ -1,0 +1,49 @@
+#include "run/runner.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+namespace lrf {
+
+std::int64_t default_batch(const Problem &problem, std::int64_t trials) {
+  const std::int64_t budget = std::int64_t{256} << 20;
+  std::int64_t batch = budget / problem.trial_bytes();
+  if (batch >= kWholeChunkTrials)
+    batch -= batch % kWholeChunkTrials;
+  return std::clamp<std::int64_t>(batch, 1, std::max<std::int64_t>(trials, 1));
+}
+
+RunResult run_trials(const Problem &problem, const Plan &plan, Backend &backend, Sink &sink,
+                     const RunControl &control) {
+  using clock = std::chrono::steady_clock;
+  auto seconds_since = [](clock::time_point t) {
+    return std::chrono::duration<double>(clock::now() - t).count();
+  };
+  const auto start = clock::now();
+  const std::int64_t end = control.end < 0 ? plan.size() : control.end;
+  const std::int64_t total = end - control.begin;
+  const std::int64_t batch_size = control.batch > 0 ? control.batch : default_batch(problem, total);
+  RunResult result;
+  Batch batch;
+  for (std::int64_t first = control.begin; first < end; first += batch_size) {
+    if (control.signal && control.signal->load())
+      throw Stopped(control.signal->load());
+    plan.fill(first, std::min(batch_size, end - first), batch);
+    batch.size_outputs(problem.row_length());
+    auto t = clock::now();
+    backend.run(problem, batch);
+    result.compute_seconds += seconds_since(t);
+    batch.pad_tails(problem.row_length());
+    suggest(problem, control.analysis, batch);
+    result.summary.add(batch);
+    t = clock::now();
+    sink.write(batch);
+    result.write_seconds += seconds_since(t);
+    if (control.progress)
+      control.progress(first + batch.size() - control.begin, total, seconds_since(start));
+  }
+  result.total_seconds = seconds_since(start);
+  return result;
+}
+
+} // namespace lrf

@@ -1,0 +1,48 @@
+// The run loop: plan -> batches -> backend -> suggestions -> sink, with the summary built as it goes.
+#pragma once
+
+#include "analysis/summary.hpp"
+#include "backends/backend.hpp"
+#include "core/plan.hpp"
+#include "run/sink.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <stdexcept>
+
+namespace lrf {
+
+// A run ended early by a signal, after its last complete batch.
+struct Stopped : std::runtime_error {
+  int signal;
+  explicit Stopped(int sig) : std::runtime_error("interrupted"), signal(sig) {}
+};
+
+struct RunResult {
+  Summary summary;
+  double compute_seconds = 0; // backend time
+  double write_seconds = 0;   // sink time
+  double total_seconds = 0;
+};
+
+// Trials per batch when the user gives none: trajectory buffers of about 256 MiB, a multiple of
+// kWholeChunkTrials where that fits (whole chunks of the file).
+std::int64_t default_batch(const Problem &problem, std::int64_t trials);
+
+struct RunControl {
+  std::int64_t batch = 0; // trials per batch; 0 = default_batch
+  // The trials to run, [begin, end) of the plan (a shard, or what a resumed run has left); end < 0: all.
+  std::int64_t begin = 0, end = -1;
+  // Called after each batch with (trials done, trials in all, seconds so far).
+  std::function<void(std::int64_t, std::int64_t, double)> progress;
+  AnalysisOptions analysis;
+  const std::atomic<int> *signal = nullptr; // non-zero (the signal number) ends the run between batches
+};
+
+// Runs trials [control.begin, control.end) of the plan in order. Throws Stopped when control.signal is
+// set (between batches: the sink holds every batch before it), RunError if a backend or the sink fails.
+RunResult run_trials(const Problem &problem, const Plan &plan, Backend &backend, Sink &sink,
+                     const RunControl &control = {});
+
+} // namespace lrf
