@@ -78,7 +78,7 @@ Fp64Peak measure_fp64_peak(int threads) {
   // Calibrate on a short run, then take the best of three runs of about 0.12 s each.
   std::int64_t iterations = 1 << 20;
   const double probe = std::max(timed_run(threads, iterations), 1e-4);
-  iterations = std::max<std::int64_t>(iterations, static_cast<std::int64_t>(iterations * 0.12 / probe));
+  iterations = std::max<std::int64_t>(iterations, static_cast<std::int64_t>(static_cast<double>(iterations) * 0.12 / probe));
   double best = 1e300;
   for (int rep = 0; rep < 3; ++rep)
     best = std::min(best, timed_run(threads, iterations));

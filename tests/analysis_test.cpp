@@ -338,7 +338,7 @@ TEST(Summary, CountsAndQuantilesMatchTheTrials) {
     const double h = q * static_cast<double>(suggestions.size() - 1);
     const auto lo = static_cast<std::size_t>(h);
     const double exact = suggestions[lo] +
-                         (h - lo) * (suggestions[std::min(lo + 1, suggestions.size() - 1)] - suggestions[lo]);
+                         (h - static_cast<double>(lo)) * (suggestions[std::min(lo + 1, suggestions.size() - 1)] - suggestions[lo]);
     EXPECT_NEAR(s.quantile(q) / exact, 1, 1.2e-3) << "q=" << q;
   }
   // Three groups: linear 5e-4, exp 1.05, exp 1.1 (trials cycle through them), 1000 trials each.

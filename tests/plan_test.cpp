@@ -31,7 +31,7 @@ TEST(Plan, StartWeightsAreUniformInRangeAndDependOnSeedAndIndexOnly) {
   }
   EXPECT_GE(lo, -5.0);
   EXPECT_LT(hi, 10.0);
-  EXPECT_NEAR(sum / plan.size(), 2.5, 0.1); // mean of U(-5, 10); 5 sigma is 0.15
+  EXPECT_NEAR(sum / static_cast<double>(plan.size()), 2.5, 0.1); // mean of U(-5, 10); 5 sigma is 0.15
   EXPECT_LT(lo, -4.99);
   EXPECT_GT(hi, 9.99);
 
