@@ -1,6 +1,7 @@
 // Running the lrfinder binary as a user would, in a scratch folder of its own, for the CLI tests.
 #pragma once
 
+#include "io/h5.hpp"
 #include "test_util.hpp"
 
 #include <gtest/gtest.h>

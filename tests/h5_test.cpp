@@ -1,5 +1,6 @@
 // The HDF5 file: written batch by batch, read back with the HDF5 API, equal byte for byte to what the
 // backend produced; complete under its final name or not there at all.
+#include "io/writer.hpp"
 #include "test_util.hpp"
 
 #include <gtest/gtest.h>

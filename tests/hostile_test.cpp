@@ -2,6 +2,7 @@
 // result (asserted exactly, the serial and cpu backends byte for byte) or one clear error line with the
 // right exit code and no file left behind; never a crash, a hang or a flood of text.
 #include "cli_util.hpp"
+#include "io/data.hpp"
 #include "io/h5.hpp"
 
 #include <gtest/gtest.h>

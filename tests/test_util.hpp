@@ -1,13 +1,14 @@
-// Helpers the tests share: problems, running a backend into memory, byte-for-byte comparison.
+// Helpers the tests share: problems, running a backend into memory, byte-for-byte comparison. Engine
+// headers only, so that the engine's own tests link nothing else.
 #pragma once
 
 #include "analysis/summary.hpp"
 #include "backends/backend.hpp"
-#include "io/data.hpp"
 #include "core/errors.hpp"
-#include "io/writer.hpp"
 #include "core/plan.hpp"
+#include "core/seed_data.hpp"
 #include "run/runner.hpp"
+#include "run/sink.hpp"
 
 #include <cstring>
 #include <vector>
