@@ -102,11 +102,11 @@ void setup_run_options(CLI::App &app, RunOptions &o) {
                     "learning-rate scan: linear (lr += f), exp (lr *= f), both (half each)");
   add_parsed(
       app, "--linear-factors", o.plan.linear_factors,
-      [](const std::string &t, FactorSpec &f) { return parse_factors(t, Scan::linear, f); },
+      [](const std::string &t, FactorSpec &f) { return parse_factors(t, Scan::linear, f); }, "a,b,c|LO:HI",
       "linear factors: a,b,c (trials cycle) or LO:HI (log-uniform)", describe(o.plan.linear_factors));
   add_parsed(
       app, "--exp-factors", o.plan.exp_factors,
-      [](const std::string &t, FactorSpec &f) { return parse_factors(t, Scan::exp, f); },
+      [](const std::string &t, FactorSpec &f) { return parse_factors(t, Scan::exp, f); }, "a,b,c|LO:HI",
       "exp factors (> 1): a,b,c or LO:HI", describe(o.plan.exp_factors));
   app.add_option("--w-min", o.plan.w_min, "lowest start weight")
       ->capture_default_str()
@@ -141,15 +141,15 @@ void setup_run_options(CLI::App &app, RunOptions &o) {
                  "CSV with header start_weight,scan,factor: run exactly these trials")
       ->excludes(trials);
   add_parsed(
-      app, "--shard", o.shard, parse_shard,
+      app, "--shard", o.shard, parse_shard, "K/N",
       "K/N: run the K-th of N equal parts of the trials (default in a SLURM job array: its task)", "")
       ->each([&o](const std::string &) { o.shard_given = true; });
-  add_parsed(app, "--save", o.storage, parse_save,
+  add_parsed(app, "--save", o.storage, parse_save, "LIST|none",
              "trajectories to keep: a list of loss, weight, lr; or none (per-trial results only)",
              o.storage.save_text());
-  add_parsed(app, "--precision", o.storage, parse_precision,
+  add_parsed(app, "--precision", o.storage, parse_precision, "f64|f32",
              "how trajectories are stored: f64 or f32 (compute is always f64)", o.storage.precision_text());
-  add_parsed(app, "--compress", o.storage, parse_compress,
+  add_parsed(app, "--compress", o.storage, parse_compress, "none|deflate:N",
              "none, or deflate:N (N = 1..9) with the shuffle filter", o.storage.compress_text());
   app.add_flag("--no-resume", o.no_resume,
                "start afresh even where a stopped run of these settings left a partial file");
@@ -157,8 +157,8 @@ void setup_run_options(CLI::App &app, RunOptions &o) {
   app.add_flag("-q,--quiet", o.quiet, "print nothing but errors");
   setup_analysis_options(app, o.analysis);
   app.add_flag("--plot", o.plot,
-               "after the run, write PNG plots next to the output with scripts/plot (python3 with numpy, "
-               "matplotlib); a failed plot is an error (exit 1) but the result file stays");
+               "after the run, write PNG plots next to the output with scripts/plot (python3 with h5py, "
+               "numpy, matplotlib); a failed plot is an error (exit 1) but the result file stays");
 }
 
 int run_run(RunOptions o, const std::string &cmdline) {

@@ -17,10 +17,10 @@ CLI::Validator positive_number();
 CLI::Validator count_at_least(long long lo);
 
 // An option whose text `parse` reads into `value`: parse returns "" or what is wrong, which becomes
-// "--name: what is wrong" at parse time. The help shows `shown` as the default.
+// "--name: what is wrong" at parse time. The help shows the form `form` ("K/N") and the default `shown`.
 template <class T, class Parse>
-CLI::Option *add_parsed(CLI::App &app, const std::string &names, T &value, Parse parse, const std::string &help,
-                        const std::string &shown) {
+CLI::Option *add_parsed(CLI::App &app, const std::string &names, T &value, Parse parse, const std::string &form,
+                        const std::string &help, const std::string &shown) {
   return app
       .add_option_function<std::string>(
           names, [&value, parse](const std::string &text) { parse(text, value); }, help)
@@ -29,7 +29,7 @@ CLI::Option *add_parsed(CLI::App &app, const std::string &names, T &value, Parse
             T scratch = value; // the check only looks; the callback above sets the value
             return parse(text, scratch);
           },
-          ""))
+          form))
       ->default_str(shown);
 }
 

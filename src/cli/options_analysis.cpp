@@ -16,6 +16,7 @@ void setup_analysis_options(CLI::App &app, AnalysisOptions &o) {
           return "";
         return "'" + text + "' is not none, ema:BETA or ema-debiased:BETA with 0 <= BETA < 1";
       },
+      "none|ema:BETA|ema-debiased:BETA",
       "smooth the loss before the rules read it: none, ema:BETA (s = BETA*s + (1-BETA)*loss) or "
       "ema-debiased:BETA (fastai, Lightning: ema-debiased:0.98)",
       to_string(o.smooth));
