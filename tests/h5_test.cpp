@@ -117,7 +117,8 @@ TEST(H5Output, TrajectoriesTakeSpaceOnlyForTheStepsTaken) {
   hsize_t chunk[2] = {};
   ASSERT_EQ(H5Pget_chunk(dcpl.get(), 2, chunk), 2);
   auto chunks = [](hsize_t n, hsize_t size) { return (n + size - 1) / size; };
-  const hsize_t stored = chunks(3000, chunk[0]) * chunks(longest + 1, chunk[1]) * chunk[0] * chunk[1] * 8;
+  // Each chunk also holds its Fletcher32 checksum (4 bytes).
+  const hsize_t stored = chunks(3000, chunk[0]) * chunks(longest + 1, chunk[1]) * (chunk[0] * chunk[1] * 8 + 4);
   EXPECT_EQ(H5Dget_storage_size(loss.get()), stored) << "only the chunks of columns 0.." << longest;
   EXPECT_LT(stored, chunks(3000, chunk[0]) * chunks(601, chunk[1]) * chunk[0] * chunk[1] * 8 / 2);
   EXPECT_TRUE(same_bytes(read_all<double>(file.get(), "/loss", H5T_NATIVE_DOUBLE, 3000 * 601), want.loss));
@@ -164,7 +165,7 @@ TEST(H5Output, CommitReplacesAnOldFileWhole) {
   Problem p = seed_problem(10);
   fs::path path = scratch("replaced.h5");
   std::ofstream(path) << "old contents";
-  H5Writer writer(path.string(), p, 3, OutputInfo{});
+  H5Writer writer(path.string(), p, TrialRange{0, 3, 3}, OutputInfo{}, WriteOptions{false, true, 0});
   PlanOptions o;
   o.trials = 3;
   auto serial = make_serial_backend();
@@ -172,6 +173,27 @@ TEST(H5Output, CommitReplacesAnOldFileWhole) {
   EXPECT_EQ(fs::file_size(path), 12u) << "the old file stays until the new one is complete";
   writer.commit();
   EXPECT_TRUE(h5::open_read(path.string()));
+}
+
+TEST(H5Output, WithoutOverwriteAFileThatAppearedMeanwhileStays) {
+  Problem p = seed_problem(10);
+  fs::path path = scratch("appeared.h5");
+  H5Writer writer(path.string(), p, 3, OutputInfo{});
+  PlanOptions o;
+  o.trials = 3;
+  auto serial = make_serial_backend();
+  run_trials(p, Plan(o), *serial, writer);
+  std::ofstream(path) << "someone else's";
+  try {
+    writer.commit();
+    ADD_FAILURE() << "commit replaced a file that appeared meanwhile";
+  } catch (const RunError &e) {
+    EXPECT_EQ(std::string(e.what()), "cannot write " + path.string() + ": " + path.string() +
+                                         " appeared while the run went on (use --overwrite to replace it); "
+                                         "the complete result stays in " + writer.partial_path());
+  }
+  EXPECT_EQ(fs::file_size(path), 14u);
+  EXPECT_TRUE(h5::open_read(writer.partial_path()));
 }
 
 } // namespace

@@ -79,6 +79,9 @@ int cli_main(int argc, char **argv) {
   } catch (const InputError &e) {
     std::fprintf(stderr, "lrfinder: error: %s\n", e.what());
     return 2;
+  } catch (const KeptError &e) {
+    std::fprintf(stderr, "lrfinder: error: %s\n", e.what());
+    return 1;
   } catch (const std::exception &e) {
     std::fprintf(stderr, "lrfinder: error: %s; nothing written\n", e.what());
     return g_signal ? 128 + g_signal : 1;

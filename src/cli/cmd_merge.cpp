@@ -4,16 +4,21 @@
 #include "cli/options.hpp"
 #include "core/errors.hpp"
 #include "io/reader.hpp"
+#include "io/virtual.hpp"
 #include "io/writer.hpp"
 #include "run/runner.hpp"
 #include "version.hpp"
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
+#include <sys/stat.h>
 
 namespace lrf {
 namespace {
+
+namespace fs = std::filesystem;
 
 struct MergeOptions {
   std::string output;
@@ -27,20 +32,32 @@ std::string trials_text(std::int64_t a, std::int64_t b) {
   return "trials [" + std::to_string(a) + ", " + std::to_string(b) + ")";
 }
 
-// The path by which the merged file names a shard: relative to the merged file's folder when both are
-// given relative to the same working folder, so that the folder can move as a whole.
+// The path by which the merged file names a shard: as given where absolute, else relative to the merged
+// file's folder (where HDF5 looks for a relative source), so that the two can move together.
 std::string source_name(const std::string &output, const std::string &input) {
   if (!input.empty() && input[0] == '/')
     return input;
-  auto slash = output.rfind('/');
-  if (slash == std::string::npos)
-    return input;
-  const std::string dir = output.substr(0, slash + 1);
-  return input.compare(0, dir.size(), dir) == 0 ? input.substr(dir.size()) : input;
+  const fs::path here = fs::current_path();
+  const fs::path folder = (here / output).lexically_normal().parent_path();
+  return (here / input).lexically_normal().lexically_relative(folder).string();
+}
+
+// An output that is one of the shards would destroy it: refused, whatever the mode.
+void check_not_an_input(const MergeOptions &o) {
+  struct stat out {};
+  if (::stat(o.output.c_str(), &out) != 0)
+    return;
+  for (const std::string &input : o.inputs) {
+    struct stat in {};
+    if (::stat(input.c_str(), &in) == 0 && in.st_dev == out.st_dev && in.st_ino == out.st_ino)
+      throw InputError("--output " + o.output + ": is also one of the shards to merge (" + input +
+                       "); choose another output");
+  }
 }
 
 int run_merge(const MergeOptions &o) {
   check_output(o.output, o.overwrite);
+  check_not_an_input(o);
   std::vector<std::unique_ptr<ResultFile>> shards;
   for (const std::string &path : o.inputs)
     shards.push_back(std::make_unique<ResultFile>(path));
@@ -80,10 +97,10 @@ int run_merge(const MergeOptions &o) {
     std::vector<VirtualSource> sources;
     for (const auto &s : shards)
       sources.push_back({source_name(o.output, s->path()), s->range()});
-    write_virtual(o.output, problem, info, total, sources);
+    write_virtual(o.output, problem, info, total, sources, o.overwrite);
   } else {
-    H5Writer writer(o.output, problem, TrialRange{0, total, total}, info, false);
     const std::int64_t block = default_batch(problem, total);
+    H5Writer writer(o.output, problem, TrialRange{0, total, total}, info, WriteOptions{false, o.overwrite, block});
     Batch batch;
     for (const auto &s : shards)
       for (std::int64_t row = 0; row < s->range().count; row += block) {

@@ -212,10 +212,10 @@ int run_run(RunOptions o, const std::string &cmdline) {
   info.shard = shard.n > 1 ? std::to_string(shard.k) + "/" + std::to_string(shard.n) : "";
   info.suggest = o.analysis.suggest;
   info.storage = o.storage;
-  H5Writer writer(output, problem, range, info, !o.no_resume);
+  H5Writer writer(output, problem, range, info, WriteOptions{!o.no_resume, o.overwrite, o.batch});
   if (!o.quiet && !writer.resume_note().empty())
     std::fprintf(stderr, "lrfinder: %s\n", writer.resume_note().c_str());
-  Summary before = writer.done() > 0 ? ResultFile(writer.partial_path()).summary(writer.done()) : Summary();
+  Summary before = writer.done() > 0 ? ResultFile(writer.partial_path(), true).summary(writer.done()) : Summary();
 
   RunControl control;
   control.batch = o.batch;

@@ -49,12 +49,18 @@ CLI::Validator count_at_least(long long lo) {
 }
 
 void check_output(const std::string &path, bool overwrite) {
+  if (path.empty())
+    throw InputError("--output: the path is empty");
   struct stat st {};
-  if (::stat(path.c_str(), &st) == 0) {
-    if (S_ISDIR(st.st_mode))
-      throw InputError("--output " + path + ": is a folder");
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+    throw InputError("--output " + path + ": is a folder");
+  if (::lstat(path.c_str(), &st) == 0) { // anything there, a dangling link included
     if (!overwrite)
       throw InputError("--output " + path + ": exists (use --overwrite to replace it)");
+    if (!S_ISREG(st.st_mode))
+      throw InputError("--output " + path + ": is not a regular file (" +
+                       (S_ISLNK(st.st_mode) ? "a symbolic link" : "a device, FIFO or socket") +
+                       "); --overwrite replaces only a result file");
   }
   auto slash = path.rfind('/');
   std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);

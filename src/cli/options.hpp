@@ -58,7 +58,9 @@ CLI::Option *add_choice(CLI::App &app, const std::string &names, E &value,
       ->default_str(shown);
 }
 
-// The output must be new (or `overwrite`) in a folder that exists and is writable; else InputError.
+// The output must be a non-empty path, new (or, with `overwrite`, a regular file) in a folder that exists
+// and is writable; else InputError. Nothing at the path (not even a dangling link) is replaced without
+// `overwrite`, and nothing but a regular file with it.
 void check_output(const std::string &path, bool overwrite);
 
 // An input file must exist; else InputError "LABEL: cannot open: REASON", LABEL being e.g. "--data PATH"

@@ -1,5 +1,7 @@
 #include "io/h5.hpp"
 
+#include "core/errors.hpp"
+
 namespace lrf::h5 {
 
 void configure() {
@@ -10,6 +12,18 @@ void configure() {
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
   const int limit = 16 << 20, per_list = 4 << 20; // bytes: all lists of a kind, one list
   H5set_free_list_limits(limit, per_list, limit, per_list, limit, per_list);
+}
+
+Id file_access() {
+  Id fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  H5Pset_file_locking(fapl.get(), false, true);
+  return fapl;
+}
+
+Id file_creation() {
+  Id fcpl(H5Pcreate(H5P_FILE_CREATE), H5Pclose);
+  H5Pset_file_space_strategy(fcpl.get(), H5F_FSPACE_STRATEGY_NONE, false, 1);
+  return fcpl;
 }
 
 Id open_read(const std::string &path) {
@@ -82,6 +96,27 @@ std::string read_vector(hid_t file, const std::string &name, std::vector<double>
   if (n > 0 && H5Dread(set.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) < 0)
     return "cannot read the values (corrupt or truncated file?)";
   return "";
+}
+
+void write_attr(hid_t where, const char *name, hid_t type, const void *value) {
+  if (H5Aexists(where, name) > 0)
+    H5Adelete(where, name);
+  h5::Id space(H5Screate(H5S_SCALAR), H5Sclose);
+  h5::Id attr(H5Acreate2(where, name, type, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  if (!attr || H5Awrite(attr.get(), type, value) < 0)
+    throw RunError(std::string("attribute ") + name);
+}
+
+void write_attr(hid_t where, const char *name, const std::string &value) {
+  h5::Id type(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(type.get(), H5T_VARIABLE);
+  H5Tset_cset(type.get(), H5T_CSET_UTF8);
+  const char *text = value.c_str();
+  write_attr(where, name, type.get(), &text);
+}
+
+void write_attr(hid_t where, const char *name, std::int64_t value) {
+  write_attr(where, name, H5T_NATIVE_INT64, &value);
 }
 
 } // namespace lrf::h5

@@ -1,4 +1,4 @@
-// A thin RAII layer over the HDF5 C API: owners for identifiers and the few reads the tool needs.
+// A thin RAII layer over the HDF5 C API: owners for identifiers and the few reads and writes the tool needs.
 #pragma once
 
 #include <hdf5.h>
@@ -52,6 +52,12 @@ private:
 // seen, so a long run's memory would otherwise grow with its trial count).
 void configure();
 
+// Property lists of the files the tool writes. Access: without HDF5's own file locking, as the writer
+// locks its partial file itself (io/partial.hpp). Creation: no reuse of freed file space, so that a chunk
+// rewritten after a checkpoint never lands where the checkpoint's chunks are.
+Id file_access();
+Id file_creation();
+
 // Opens a file read-only; an invalid Id if it is not a readable HDF5 file.
 Id open_read(const std::string &path);
 
@@ -62,6 +68,11 @@ bool exists(hid_t file, const std::string &name);
 bool read_attr(hid_t where, const char *name, std::string &value);
 bool read_attr(hid_t where, const char *name, std::int64_t &value);
 bool read_attr(hid_t where, const char *name, double &value);
+
+// Writes a scalar attribute of `where`, replacing one of that name; RunError naming it on failure.
+void write_attr(hid_t where, const char *name, hid_t type, const void *value);
+void write_attr(hid_t where, const char *name, const std::string &value);
+void write_attr(hid_t where, const char *name, std::int64_t value);
 
 // Reads a 1-D numeric dataset as float64. Returns "" or what is wrong with it.
 std::string read_vector(hid_t file, const std::string &name, std::vector<double> &out);

@@ -1,8 +1,23 @@
 #include "io/layout.hpp"
 
 #include "analysis/rules.hpp"
+#include "core/errors.hpp"
+#include "io/h5.hpp"
 
 namespace lrf {
+namespace {
+
+void write_contiguous(hid_t file, const char *name, const std::vector<double> &v) {
+  hsize_t n = v.size();
+  h5::Id space(H5Screate_simple(1, &n, nullptr), H5Sclose);
+  h5::Id set(H5Dcreate2(file, name, H5T_IEEE_F64LE, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+             H5Dclose);
+  if (!set || H5Dwrite(set.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) < 0)
+    throw RunError(std::string("dataset ") + name);
+}
+
+} // namespace
+
 
 std::vector<Column> result_columns(const Storage &storage) {
   using F = Column::Field;
@@ -71,6 +86,43 @@ void *column_data(const Column &c, Batch &b) {
 const std::vector<std::string> &result_groups() {
   static const std::vector<std::string> groups{"/trials", "/trials/suggest", "/data"};
   return groups;
+}
+
+void write_run_attributes(hid_t f, const Problem &problem, const OutputInfo &info, const TrialRange &range,
+                          std::int64_t done) {
+  const RunConfig &c = problem.config;
+  h5::write_attr(f, "base_lr", H5T_NATIVE_DOUBLE, &c.base_lr);
+  h5::write_attr(f, "epochs", H5T_NATIVE_INT32, &c.epochs);
+  h5::write_attr(f, "diverge", H5T_NATIVE_DOUBLE, &c.diverge);
+  h5::write_attr(f, "seed", H5T_NATIVE_UINT64, &info.seed);
+  h5::write_attr(f, "w_min", H5T_NATIVE_DOUBLE, &info.w_min);
+  h5::write_attr(f, "w_max", H5T_NATIVE_DOUBLE, &info.w_max);
+  h5::write_attr(f, "sum_block", problem.data().sum_block);
+  h5::write_attr(f, "numpy_sum", info.numpy_sum);
+  h5::write_attr(f, "suggest", info.suggest);
+  h5::write_attr(f, "backend", info.backend);
+  h5::write_attr(f, "device", info.device);
+  h5::write_attr(f, "version", info.version);
+  h5::write_attr(f, "command_line", info.command_line);
+  h5::write_attr(f, "config", info.config);
+  h5::write_attr(f, "shard", info.shard);
+  h5::write_attr(f, "first_trial", range.first);
+  h5::write_attr(f, "trials", range.count);
+  h5::write_attr(f, "total_trials", range.total);
+  h5::write_attr(f, "trials_done", done);
+  h5::write_attr(f, "save", info.storage.save_text());
+  h5::write_attr(f, "precision", info.storage.precision_text());
+  h5::write_attr(f, "compress", info.storage.compress_text());
+}
+
+void write_groups_and_data(hid_t f, const Problem &problem) {
+  for (const std::string &g : result_groups()) {
+    h5::Id group(H5Gcreate2(f, g.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+    if (!group)
+      throw RunError("group " + g);
+  }
+  write_contiguous(f, "/data/x", problem.x);
+  write_contiguous(f, "/data/y", problem.y);
 }
 
 void size_batch(Batch &b, std::int64_t count, std::int64_t row) {

@@ -4,13 +4,27 @@
 
 #include "core/batch.hpp"
 #include "core/storage.hpp"
+#include "run/sink.hpp"
 
 #include <hdf5.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
 namespace lrf {
+
+// Root attributes that describe the run.
+struct OutputInfo {
+  std::uint64_t seed = 0;
+  std::string backend, device, version, command_line;
+  double w_min = 0, w_max = 0;
+  std::string numpy_sum = "blocked"; // the summation order matched: blocked (numpy < 2.3) or whole
+  std::string config;                // every setting that decides the results: shards and resumes must match
+  std::string shard;                 // "K/N", or "" for a whole run
+  std::string suggest = "steep";     // the headline rule behind /trials/suggested_lr
+  Storage storage;                   // what is kept of the trajectories, and how
+};
 
 struct Column {
   std::string path;      // e.g. "/loss", "/trials/steps", "/trials/suggest/steep"
@@ -35,6 +49,12 @@ std::vector<Column> result_columns(const Storage &storage = Storage{});
 
 // The groups the columns live in, parents first.
 const std::vector<std::string> &result_groups();
+
+// The root attributes of a file that holds `range` of a run, `done` of them written.
+void write_run_attributes(hid_t file, const Problem &problem, const OutputInfo &info, const TrialRange &range,
+                          std::int64_t done);
+// The groups of the layout, then /data/x and /data/y.
+void write_groups_and_data(hid_t file, const Problem &problem);
 
 // Sizes every array of `batch` for `count` trials of `row` steps, plan arrays included.
 void size_batch(Batch &batch, std::int64_t count, std::int64_t row);

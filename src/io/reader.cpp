@@ -4,7 +4,12 @@
 #include "io/layout.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <utility>
 
 namespace lrf {
@@ -23,10 +28,22 @@ void read_rows(hid_t file, const Column &c, std::int64_t row, std::int64_t count
     throw InputError(path + ": cannot read " + c.path + " (corrupt or truncated?)");
 }
 
+// Whether another process holds the writer's lock on the file (a shared lock is refused while it does).
+bool is_being_written(const std::string &path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  const bool locked = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && (errno == EWOULDBLOCK || errno == EAGAIN);
+  ::close(fd);
+  return locked;
+}
+
 } // namespace
 
-ResultFile::ResultFile(const std::string &path) : path_(path) {
-  file_ = h5::open_read(path);
+ResultFile::ResultFile(const std::string &path, bool writer_is_us) : path_(path) {
+  if (!writer_is_us && is_being_written(path))
+    throw InputError(path + ": a running lrfinder is writing it; read it once that run has stopped or ended");
+  file_ = h5::Id(H5Fopen(path.c_str(), H5F_ACC_RDONLY, h5::file_access().get()), H5Fclose);
   if (!file_)
     throw InputError(path + ": cannot open as HDF5 (missing, corrupt or truncated?)");
   const hid_t f = file_.get();
@@ -73,6 +90,54 @@ ResultFile::ResultFile(const std::string &path) : path_(path) {
   problem_.sum_block = block;
   for (const Column &c : result_columns(info_.storage))
     need(h5::exists(f, c.path), c.path.c_str());
+  check_virtual_sources();
+}
+
+// The shard files a virtual merge maps, where HDF5 looks for them: a relative name in the merged file's
+// folder (HDF5 then tries the working folder too).
+std::vector<std::string> ResultFile::virtual_sources() const {
+  std::vector<std::string> files;
+  h5::Id set(H5Dopen2(file_.get(), "/trials/steps", H5P_DEFAULT), H5Dclose);
+  h5::Id dcpl(set ? H5Dget_create_plist(set.get()) : H5I_INVALID_HID, H5Pclose);
+  if (!dcpl || H5Pget_layout(dcpl.get()) != H5D_VIRTUAL)
+    return files;
+  size_t count = 0;
+  H5Pget_virtual_count(dcpl.get(), &count);
+  const auto slash = path_.rfind('/');
+  const std::string folder = slash == std::string::npos ? "" : path_.substr(0, slash + 1);
+  for (size_t i = 0; i < count; ++i) {
+    const ssize_t n = H5Pget_virtual_filename(dcpl.get(), i, nullptr, 0);
+    std::string name(static_cast<std::size_t>(n > 0 ? n : 0), '\0');
+    if (n > 0)
+      H5Pget_virtual_filename(dcpl.get(), i, name.data(), name.size() + 1);
+    struct stat st {};
+    if (!name.empty() && name[0] != '/' && ::stat((folder + name).c_str(), &st) == 0)
+      name = folder + name;
+    files.push_back(name);
+  }
+  return files;
+}
+
+// A virtual merge is only as good as its shards: each must be there, complete, of this run, and not the
+// merged file itself. HDF5 would read a missing shard as fill values (a run with no answers) and a shard
+// of another run as if it were this one's.
+void ResultFile::check_virtual_sources() const {
+  struct stat self {};
+  ::stat(path_.c_str(), &self);
+  for (const std::string &name : virtual_sources()) {
+    struct stat st {};
+    if (::stat(name.c_str(), &st) != 0)
+      throw InputError(path_ + ": its shard " + name + " is missing (a virtual merge reads its shards in place)");
+    if (st.st_dev == self.st_dev && st.st_ino == self.st_ino)
+      throw InputError(path_ + ": a virtual merge that maps itself, not a result");
+    const ResultFile shard(name);
+    if (!shard.virtual_sources().empty())
+      throw InputError(path_ + ": its shard " + name + " is itself a virtual merge");
+    if (shard.info().config != info_.config || shard.range().total != range_.total)
+      throw InputError(path_ + ": its shard " + name + " is not a shard of this run (its settings differ)");
+    if (shard.trials_done() != shard.range().count)
+      throw InputError(path_ + ": its shard " + name + " is incomplete");
+  }
 }
 
 Summary ResultFile::summary(std::int64_t trials) const {

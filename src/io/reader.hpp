@@ -9,14 +9,17 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace lrf {
 
 class ResultFile {
 public:
   // Opens a result file (complete, or the partial file of a stopped run); InputError naming the file and
-  // the problem if it is missing, not HDF5, corrupt or not an lrfinder result.
-  explicit ResultFile(const std::string &path);
+  // the problem if it is missing, not HDF5, corrupt, not an lrfinder result, or a partial file that a
+  // running lrfinder is writing (it holds the lock: io/partial.hpp). `writer_is_us`: that lock is this
+  // process's own (a run reading back what it resumes).
+  explicit ResultFile(const std::string &path, bool writer_is_us = false);
 
   const std::string &path() const { return path_; }
   const Problem &problem() const { return problem_; }
@@ -32,6 +35,9 @@ public:
   Summary summary(std::int64_t trials = -1) const;
 
 private:
+  std::vector<std::string> virtual_sources() const;
+  void check_virtual_sources() const;
+
   std::string path_;
   h5::Id file_;
   Problem problem_;

@@ -1,12 +1,13 @@
 // The HDF5 output: every trajectory and per-trial summary, written batch by batch to a partial file in the
-// output's folder (.NAME.partial) and renamed to the final name only when complete. After each batch the
-// partial file records how many trials it holds and is flushed: a run that is stopped or killed continues
-// from there when started again with the same command (resume).
+// output's folder (.NAME.partial, io/partial.hpp) and published under the final name only when complete.
+// After each batch the partial file is flushed and synced, then records how many trials it holds: a run
+// that is stopped or killed continues from there when started again with the same command (resume).
 #pragma once
 
 #include "core/batch.hpp"
 #include "io/h5.hpp"
 #include "io/layout.hpp"
+#include "io/partial.hpp"
 #include "run/sink.hpp"
 
 #include <cstdint>
@@ -15,26 +16,26 @@
 
 namespace lrf {
 
-// Root attributes that describe the run.
-struct OutputInfo {
-  std::uint64_t seed = 0;
-  std::string backend, device, version, command_line;
-  double w_min = 0, w_max = 0;
-  std::string numpy_sum = "blocked"; // the summation order matched: blocked (numpy < 2.3) or whole
-  std::string config;                // every setting that decides the results: shards and resumes must match
-  std::string shard;                 // "K/N", or "" for a whole run
-  std::string suggest = "steep";     // the headline rule behind /trials/suggested_lr
-  Storage storage;                   // what is kept of the trajectories, and how
+// How a writer treats what it finds and what it is given.
+struct WriteOptions {
+  bool resume = false;    // continue the partial file a stopped run of the same settings left behind
+  bool overwrite = false; // commit() may replace a regular file at the final name
+  // Trials per batch the run writes (0: default_batch): no chunk holds more, so that every batch fills
+  // whole chunks (batch_multiple()) and a chunk, once written, is never rewritten: a killed run cannot
+  // damage what its last checkpoint holds, and a compressed file holds no stale copies.
+  std::int64_t batch = 0;
 };
 
 class H5Writer final : public Sink {
 public:
   // A new file for all `trials` of a run.
   H5Writer(std::string final_path, const Problem &problem, std::int64_t trials, const OutputInfo &info);
-  // With `resume`, continues the partial file a stopped run of the same config and range left behind;
-  // otherwise, or where none matches, starts a new one. Throws RunError naming the file on failure.
+  // With options.resume, continues the partial file a stopped run of the same config and range left
+  // behind, from its last checkpoint that reads back; otherwise, or where none matches, starts a new one.
+  // InputError where the partial file is not ours to touch (io/partial.hpp), RunError naming the file on
+  // failure.
   H5Writer(std::string final_path, const Problem &problem, TrialRange range, const OutputInfo &info,
-           bool resume);
+           const WriteOptions &options);
   ~H5Writer() override; // without commit() or keep(): removes the partial file
   H5Writer(const H5Writer &) = delete;
   H5Writer &operator=(const H5Writer &) = delete;
@@ -46,7 +47,8 @@ public:
 
   // Writes the batch (trials batch.first.. of the run, in order) and checkpoints.
   void write(const Batch &batch) override;
-  // Closes the file and renames it to the final name (replacing what was there).
+  std::int64_t batch_multiple() const override { return chunk_rows_; }
+  // Closes the file, syncs it to disk and publishes it under the final name (PartialFile::publish).
   void commit();
   // Closes the file and leaves it under its partial name, to be resumed.
   void keep();
@@ -58,27 +60,19 @@ private:
   bool open_partial(const OutputInfo &info);
   bool close_all(); // false if anything failed to reach the file
 
-  std::string final_path_, partial_path_;
+  std::string final_path_;
+  PartialFile partial_;
+  std::string partial_path_;
   std::int64_t row_;
   TrialRange range_;
   Storage storage_;
+  bool overwrite_;
+  std::int64_t chunk_rows_ = 0; // trials per chunk, the same in every dataset
   std::int64_t done_ = 0;
   std::string resume_note_;
   h5::Id file_;
   std::vector<Column> columns_; // result_columns(storage_), in file order
   std::vector<h5::Id> sets_;    // their datasets, in the same order
 };
-
-// One shard's place in a merged file: its path as the merged file will name it, and its trials.
-struct VirtualSource {
-  std::string file;
-  TrialRange range;
-};
-
-// Writes a merged file of `total` trials whose per-trial datasets are HDF5 virtual datasets mapping the
-// shards' datasets (no copy); attributes and /data are the file's own. Same discipline as H5Writer: a
-// partial name, renamed when complete.
-void write_virtual(const std::string &final_path, const Problem &problem, const OutputInfo &info,
-                   std::int64_t total, const std::vector<VirtualSource> &sources);
 
 } // namespace lrf

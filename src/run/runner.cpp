@@ -22,7 +22,9 @@ RunResult run_trials(const Problem &problem, const Plan &plan, Backend &backend,
   const auto start = clock::now();
   const std::int64_t end = control.end < 0 ? plan.size() : control.end;
   const std::int64_t total = end - control.begin;
-  const std::int64_t batch_size = control.batch > 0 ? control.batch : default_batch(problem, total);
+  std::int64_t batch_size = control.batch > 0 ? control.batch : default_batch(problem, total);
+  if (const std::int64_t multiple = sink.batch_multiple(); batch_size > multiple)
+    batch_size -= batch_size % multiple;
   RunResult result;
   Batch batch;
   for (std::int64_t first = control.begin; first < end; first += batch_size) {

@@ -31,7 +31,7 @@ struct RunResult {
 std::int64_t default_batch(const Problem &problem, std::int64_t trials);
 
 struct RunControl {
-  std::int64_t batch = 0; // trials per batch; 0 = default_batch
+  std::int64_t batch = 0; // trials per batch, 0 = default_batch; rounded down to the sink's batch_multiple()
   // The trials to run, [begin, end) of the plan (a shard, or what a resumed run has left); end < 0: all.
   std::int64_t begin = 0, end = -1;
   // Called after each batch with (trials done, trials in all, seconds so far).

@@ -12,6 +12,9 @@ class Sink {
 public:
   virtual ~Sink() = default;
   virtual void write(const Batch &batch) = 0;
+  // The run makes every batch but the last a multiple of this many trials, where its batch size allows:
+  // the file then writes whole chunks, each once (io/writer.hpp).
+  virtual std::int64_t batch_multiple() const { return 1; }
 };
 
 // Trials [first, first + count) of `total` (a shard when count < total).

@@ -1,0 +1,247 @@
+// The tool under attack: a folder shared with strangers (planted links, other users' files, other runs
+// writing the same output), killed runs, virtual merges whose shards move or change. Each case is what a
+// hostile user or environment did; the promise is that nothing is clobbered, nothing lost and nothing
+// silently wrong: one clear line and exit 2 for what is refused, results byte for byte where it runs.
+#include "cli_util.hpp"
+#include "io/reader.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace lrf::test {
+namespace {
+
+class Attack : public Cli {
+protected:
+  // Kills the same run again and again at random moments, resuming each time, until it completes.
+  // Returns the number of kills that hit the running job.
+  int kill_until_done(const std::string &args, std::mt19937 &random) {
+    int kills = 0;
+    std::uniform_int_distribution<int> ms(40, 250);
+    for (int attempt = 0; attempt < 80; ++attempt) {
+      Outcome o = lrfinder_meanwhile(args, "true", "sleep " + std::to_string(ms(random) / 1000.0) + "; kill -KILL $pid 2>/dev/null");
+      if (o.code == 0)
+        return kills;
+      EXPECT_EQ(o.code, 128 + 9) << o.err;
+      ++kills;
+    }
+    ADD_FAILURE() << args << ": never completed";
+    return kills;
+  }
+};
+
+// The shell test that the partial file NAME holds at least one batch (read without HDF5's lock).
+std::string checkpointed(const std::string &name) {
+  return "HDF5_USE_FILE_LOCKING=FALSE h5dump -a trials_done " + name + " 2>/dev/null | grep -q '(0): [1-9]'";
+}
+
+// Every per-trial dataset and trajectory of two result files, as values.
+void expect_same_results(const fs::path &a_path, const fs::path &b_path) {
+  ResultFile a(a_path.string()), b(b_path.string());
+  ASSERT_EQ(a.range().count, b.range().count);
+  EXPECT_EQ(a.info().config, b.info().config);
+  EXPECT_EQ(b.trials_done(), b.range().count);
+  Batch x, y;
+  a.read(0, a.range().count, x, true);
+  b.read(0, b.range().count, y, true);
+  for (Column &c : result_columns(a.info().storage)) {
+    const std::size_t bytes = (c.per_step ? x.loss.size() : x.start_weight.size()) * H5Tget_size(c.mem_type);
+    EXPECT_EQ(std::memcmp(column_data(c, x), column_data(c, y), bytes), 0) << c.path << ": " << a_path << " vs " << b_path;
+  }
+}
+
+// ---- the partial file and the output name in a shared folder ----
+
+TEST_F(Attack, APlantedLinkAtThePartialNameIsRefusedAndItsTargetUntouched) {
+  write("victim.txt", "precious\n");
+  fs::create_symlink("victim.txt", dir_ / ".a.h5.partial");
+  expect_rejected("run -q --backend cpu -n 10 -o a.h5",
+                  "lrfinder: error: --output a.h5: .a.h5.partial is a symbolic link, not a partial file of "
+                  "lrfinder; remove it or choose another output");
+  EXPECT_EQ(slurp(dir_ / "victim.txt"), "precious\n");
+  // A dangling link: its target is not created.
+  fs::create_symlink("made-by-us.h5", dir_ / ".b.h5.partial");
+  EXPECT_EQ(lrfinder("run -q -n 10 -o b.h5").code, 2);
+  EXPECT_FALSE(fs::exists(dir_ / "made-by-us.h5"));
+  // Nor through --no-resume, nor through merge.
+  EXPECT_EQ(lrfinder("run -q -n 10 --no-resume -o a.h5").code, 2);
+  EXPECT_EQ(slurp(dir_ / "victim.txt"), "precious\n");
+}
+
+TEST_F(Attack, APartialFileOfAnotherUserIsNotTouched) {
+  write(".c.h5.partial", "theirs");
+  ASSERT_EQ(::chown((dir_ / ".c.h5.partial").c_str(), 65534, 65534), 0);
+  expect_rejected("run -q -n 10 -o c.h5", "lrfinder: error: --output c.h5: .c.h5.partial belongs to another "
+                                          "user; remove it or choose another output");
+  EXPECT_EQ(slurp(dir_ / ".c.h5.partial"), "theirs");
+  fs::create_directory(dir_ / ".d.h5.partial");
+  expect_rejected("run -q -n 10 -o d.h5", "lrfinder: error: --output d.h5: .d.h5.partial is not a regular "
+                                          "file; remove it or choose another output");
+}
+
+TEST_F(Attack, WhatIsAtTheOutputNameIsReplacedOnlyWhenItIsAResultAndOverwriteIsGiven) {
+  fs::create_symlink("nowhere.h5", dir_ / "out.h5"); // dangling
+  expect_rejected("run -q -n 10 -o out.h5",
+                  "lrfinder: error: --output out.h5: exists (use --overwrite to replace it)");
+  expect_rejected("run -q -n 10 -o out.h5 --overwrite",
+                  "lrfinder: error: --output out.h5: is not a regular file (a symbolic link); --overwrite "
+                  "replaces only a result file");
+  ASSERT_EQ(::mkfifo((dir_ / "fifo.h5").c_str(), 0644), 0);
+  expect_rejected("run -q -n 10 -o fifo.h5 --overwrite",
+                  "lrfinder: error: --output fifo.h5: is not a regular file (a device, FIFO or socket); "
+                  "--overwrite replaces only a result file");
+  expect_rejected("run -q -n 10 -o ''", "lrfinder: error: --output: the path is empty");
+  expect_rejected("merge -q -o '' a.h5", "lrfinder: error: --output: the path is empty");
+}
+
+// ---- other runs writing the same output ----
+
+const char *kLong = "run -q --backend serial -n 400000 --epochs 60 --save loss --batch 5000 -o cc.h5";
+const char *kStarted = "[ -s .cc.h5.partial ]";
+
+TEST_F(Attack, ASecondWriterIsRefusedAndTheFirstCompletesIntact) {
+  for (const std::string &second : {std::string(kLong), std::string(kLong) + " --no-resume",
+                                   std::string("run -q -n 10 -o cc.h5 --overwrite")}) {
+    fs::remove(dir_ / "cc.h5");
+    const std::string probe = "'" LRF_BINARY "' " + second + " 2>second.txt; echo $? >second_code.txt";
+    Outcome first = lrfinder_meanwhile(kLong, kStarted, probe);
+    EXPECT_EQ(first.code, 0) << first.err;
+    EXPECT_EQ(slurp(dir_ / "second_code.txt"), "2\n") << second;
+    EXPECT_EQ(slurp(dir_ / "second.txt"), "lrfinder: error: --output cc.h5: another lrfinder is writing "
+                                          ".cc.h5.partial; wait for it to end or choose another output\n")
+        << second;
+    ResultFile done((dir_ / "cc.h5").string());
+    EXPECT_EQ(done.trials_done(), 400000);
+  }
+}
+
+TEST_F(Attack, AMergeIntoTheOutputOfARunningJobIsRefused) {
+  ASSERT_EQ(lrfinder("run -q -n 300 --epochs 40 --shard 0/2 -o p.h5").code, 0);
+  ASSERT_EQ(lrfinder("run -q -n 300 --epochs 40 --shard 1/2 -o p.h5").code, 0);
+  const std::string merge =
+      "'" LRF_BINARY "' merge -o cc.h5 p-shard-0-of-2.h5 p-shard-1-of-2.h5 2>second.txt; echo $? >second_code.txt";
+  Outcome first = lrfinder_meanwhile(kLong, kStarted, merge);
+  EXPECT_EQ(first.code, 0) << first.err;
+  EXPECT_EQ(slurp(dir_ / "second_code.txt"), "2\n");
+  EXPECT_EQ(ResultFile((dir_ / "cc.h5").string()).trials_done(), 400000);
+}
+
+TEST_F(Attack, ReportOnALivePartialFileSaysItIsBeingWritten) {
+  const std::string report = "'" LRF_BINARY "' report .cc.h5.partial 2>second.txt; echo $? >second_code.txt";
+  Outcome first = lrfinder_meanwhile(kLong, kStarted, report);
+  EXPECT_EQ(first.code, 0) << first.err;
+  EXPECT_EQ(slurp(dir_ / "second_code.txt"), "2\n");
+  EXPECT_EQ(slurp(dir_ / "second.txt"), "lrfinder: error: .cc.h5.partial: a running lrfinder is writing it; "
+                                        "read it once that run has stopped or ended\n");
+}
+
+// ---- killed runs ----
+
+// Every resume continues from a checkpoint that reads back, and the result is the uninterrupted run's, byte
+// for byte, compressed or not, at batch sizes that fill whole chunks or not.
+TEST_F(Attack, KilledAtRandomMomentsEveryResumeGivesTheSameBytes) {
+  std::mt19937 random(12345);
+  int kills = 0;
+  for (const char *options : {"--compress deflate:1 --batch 1000", "--batch 300", "--batch 4096",
+                                    "--compress deflate:3 --batch 700 --precision f32"}) {
+    const std::string run = std::string("run -q --backend serial -n 40000 --epochs 200 ") + options;
+    fs::remove(dir_ / "whole.h5");
+    fs::remove(dir_ / "killed.h5");
+    ASSERT_EQ(lrfinder(run + " -o whole.h5").code, 0);
+    kills += kill_until_done(run + " -o killed.h5", random);
+    expect_same_results(dir_ / "whole.h5", dir_ / "killed.h5");
+    EXPECT_FALSE(fs::exists(dir_ / ".killed.h5.partial"));
+  }
+  EXPECT_GE(kills, 30) << "too few kills hit a running job";
+}
+
+TEST_F(Attack, ACheckpointThatClaimsTrialsItDoesNotHoldIsDiscarded) {
+  const char *kRun = "run --backend serial -n 400000 --epochs 40 --batch 2000 -o t.h5";
+  Outcome stopped = lrfinder_meanwhile(kRun, checkpointed(".t.h5.partial"), "kill -TERM $pid");
+  ASSERT_EQ(stopped.code, 75) << stopped.err;
+  // trials_done raised to all 20000 by hand, as if every batch had been written.
+  ASSERT_EQ(std::system(("cd '" + dir_.string() +
+                         "' && python3 -c \"import h5py; f = h5py.File('.t.h5.partial', 'r+'); "
+                         "f.attrs.modify('trials_done', f.attrs['trials'])\"")
+                            .c_str()),
+            0);
+  Outcome o = lrfinder(kRun);
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_NE(o.err.find("lrfinder: discarding .t.h5.partial: it claims 400000 trials but does not hold them all"),
+            std::string::npos)
+      << o.err;
+  ASSERT_EQ(lrfinder("run -q -n 400000 --epochs 40 -o whole.h5").code, 0);
+  expect_same_results(dir_ / "whole.h5", dir_ / "t.h5");
+}
+
+TEST_F(Attack, AResumeKeepsTheCompressionAskedFor) {
+  Outcome stopped = lrfinder_meanwhile("run --backend serial -n 400000 --epochs 40 --batch 2000 -o z.h5",
+                                       checkpointed(".z.h5.partial"), "kill -TERM $pid");
+  ASSERT_EQ(stopped.code, 75) << stopped.err;
+  Outcome o = lrfinder("run -n 400000 --epochs 40 --batch 2000 --compress deflate:1 -o z.h5");
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_NE(o.err.find("lrfinder: discarding .z.h5.partial: it is compressed none, not deflate:1"), std::string::npos)
+      << o.err;
+  EXPECT_EQ(ResultFile((dir_ / "z.h5").string()).info().storage.deflate, 1);
+}
+
+// ---- merges ----
+
+class Merges : public Cli {
+protected:
+  void SetUp() override {
+    Cli::SetUp();
+    fs::create_directories(dir_ / "mg");
+    fs::create_directories(dir_ / "out");
+    for (int k = 0; k < 3; ++k)
+      ASSERT_EQ(lrfinder("run -q -n 900 --epochs 40 --seed 2 --shard " + std::to_string(k) + "/3 -o mg/p.h5").code, 0);
+    ASSERT_EQ(lrfinder("run -q -n 900 --epochs 40 --seed 2 -o whole.h5").code, 0);
+  }
+  const std::string shards = "mg/p-shard-0-of-3.h5 mg/p-shard-1-of-3.h5 mg/p-shard-2-of-3.h5";
+};
+
+TEST_F(Merges, AnOutputThatIsOneOfTheShardsIsRefusedInEveryMode) {
+  const auto before = fs::file_size(dir_ / "mg/p-shard-0-of-3.h5");
+  for (const char *mode : {"", "--virtual "})
+    expect_rejected(std::string("merge ") + mode + "--overwrite -o mg/p-shard-0-of-3.h5 " + shards,
+                    "lrfinder: error: --output mg/p-shard-0-of-3.h5: is also one of the shards to merge "
+                    "(mg/p-shard-0-of-3.h5); choose another output");
+  EXPECT_EQ(fs::file_size(dir_ / "mg/p-shard-0-of-3.h5"), before);
+}
+
+TEST_F(Merges, RelativeShardsAreNamedFromTheMergedFilesFolder) {
+  ASSERT_EQ(std::system(("cd '" + (dir_ / "mg").string() + "' && '" LRF_BINARY
+                         "' merge -q --virtual -o ../out/v.h5 p-shard-0-of-3.h5 p-shard-1-of-3.h5 p-shard-2-of-3.h5")
+                            .c_str()),
+            0);
+  expect_same_results(dir_ / "whole.h5", dir_ / "out/v.h5"); // read from another folder
+  fs::rename(dir_ / "out", dir_ / "moved");
+  fs::rename(dir_ / "mg", dir_ / "mg2");
+  fs::create_directories(dir_ / "x");
+  fs::rename(dir_ / "moved", dir_ / "x/out");
+  fs::rename(dir_ / "mg2", dir_ / "x/mg");
+  expect_same_results(dir_ / "whole.h5", dir_ / "x/out/v.h5"); // the two folders moved together
+}
+
+TEST_F(Merges, AVirtualMergeWithAMissingOrForeignShardIsAnError) {
+  ASSERT_EQ(lrfinder("merge -q --virtual -o v.h5 " + shards).code, 0);
+  fs::rename(dir_ / "mg/p-shard-1-of-3.h5", dir_ / "away.h5");
+  Outcome missing = lrfinder("report v.h5");
+  EXPECT_EQ(missing.code, 2);
+  EXPECT_EQ(missing.err, "lrfinder: error: v.h5: its shard mg/p-shard-1-of-3.h5 is missing (a virtual merge "
+                         "reads its shards in place)\n");
+  // A shard of another run under the expected name.
+  ASSERT_EQ(lrfinder("run -q -n 900 --epochs 40 --seed 3 --shard 1/3 -o mg/p.h5").code, 0);
+  Outcome foreign = lrfinder("report v.h5");
+  EXPECT_EQ(foreign.code, 2);
+  EXPECT_EQ(foreign.err, "lrfinder: error: v.h5: its shard mg/p-shard-1-of-3.h5 is not a shard of this run "
+                         "(its settings differ)\n");
+}
+
+} // namespace
+} // namespace lrf::test
