@@ -139,7 +139,7 @@ class CudaBackend final : public Backend {
 public:
   explicit CudaBackend(const std::vector<int> &ordinals)
       : timing_(std::getenv("LRF_CUDA_TIMING") != nullptr),
-        copy_threads_(std::clamp(static_cast<unsigned>(hardware_threads()) / static_cast<unsigned>(ordinals.size()),
+        copy_threads_(std::clamp(static_cast<unsigned>(usable_cpus()) / static_cast<unsigned>(ordinals.size()),
                                  1u, kMaxCopyThreads)) {
     DeviceGuard keep; // each Device makes itself current
     for (int d : ordinals)

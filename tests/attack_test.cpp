@@ -2,6 +2,7 @@
 // writing the same output), killed runs, virtual merges whose shards move or change. Each case is what a
 // hostile user or environment did; the promise is that nothing is clobbered, nothing lost and nothing
 // silently wrong: one clear line and exit 2 for what is refused, results byte for byte where it runs.
+#include "analysis/distribution.hpp"
 #include "cli_util.hpp"
 #include "io/reader.hpp"
 
@@ -9,6 +10,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <random>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -241,6 +243,156 @@ TEST_F(Merges, AVirtualMergeWithAMissingOrForeignShardIsAnError) {
   EXPECT_EQ(foreign.code, 2);
   EXPECT_EQ(foreign.err, "lrfinder: error: v.h5: its shard mg/p-shard-1-of-3.h5 is not a shard of this run "
                          "(its settings differ)\n");
+}
+
+// ---- answers at the ends of the doubles ----
+
+TEST(ExtremeAnswers, EveryPositiveFiniteDoubleIsBinnedWhereItIs) {
+  for (double lr : {5e-324, 2.2e-308, 1e-30, 3.2e-31, 1.3e10, 3.62e10, 1e300, 1.7976931348623157e308}) {
+    Distribution d;
+    for (int i = 0; i < 3; ++i)
+      d.add(lr);
+    EXPECT_NEAR(d.quantile(0.5) / lr, 1, lr < 1e-307 ? 0.02 : 1.2e-3) << lr; // a denormal has few digits
+    EXPECT_EQ(d.answered(), 3);
+  }
+}
+
+TEST_F(Attack, RatesBeyondTenToTheTenAreReportedAsThemselves) {
+  // 50 points within 3e-6 of 0 (c = mean(x^2) ~ 3e-12): the good rates are about 1e10 and more.
+  ASSERT_EQ(std::system(("cd '" + dir_.string() +
+                         "' && python3 -c \"import numpy as np; r = np.random.default_rng(0); "
+                         "x = r.uniform(-3e-6, 3e-6, 50); open('small.csv', 'w').write('x,y\\n' + "
+                         "'\\n'.join(f'{a!r},{2.5 * a!r}' for a in x.tolist()))\"")
+                            .c_str()),
+            0);
+  ASSERT_EQ(lrfinder("run -q --backend cpu -n 200 --data small.csv --base-lr 1e-3 --exp-factors 1.5 "
+                     "--linear-factors 1e9 --diverge 1e-3 -o ext.h5").code, 0);
+  Outcome o = lrfinder("report ext.h5");
+  ASSERT_EQ(o.code, 0);
+  // The true medians (numpy on /trials/suggest/steep): 1.3e10 (linear), 3.62e10 (exp), 2.46e10 (all).
+  EXPECT_NE(o.out.find("suggested lr median 2.46e+10, IQR [1.3e+10, 3.63e+10]"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("    linear 1e+09               100       100   1.3e+10"), std::string::npos) << o.out;
+}
+
+// ---- the environment ----
+
+TEST_F(Attack, AFileSizeLimitIsAnErrorNotASignal) {
+  Outcome o = lrfinder("run -q -n 3000 -o out.h5", "ulimit -f 1000;"); // no trap: SIGXFSZ as it comes
+  EXPECT_EQ(o.code, 1) << o.err;
+  EXPECT_EQ(o.err.rfind("lrfinder: error: cannot write ", 0), 0u) << o.err;
+  EXPECT_EQ(files(), std::vector<std::string>{});
+}
+
+TEST_F(Attack, ShardCountsAndArrayVariablesBeyondRangeAreRefused) {
+  expect_rejected("run --shard 0/9223372036854775808",
+                  "lrfinder: error: --shard: '0/9223372036854775808' is not K/N: a number of 2^63 or more");
+  expect_rejected("run --shard 0/18446744073709551616",
+                  "lrfinder: error: --shard: '0/18446744073709551616' is not K/N: a number of 2^63 or more");
+  for (const auto &[env, line] :
+       {std::pair{"SLURM_ARRAY_TASK_COUNT=99999999999999999999 SLURM_ARRAY_TASK_ID=0",
+                  "lrfinder: error: SLURM_ARRAY_TASK_COUNT=99999999999999999999 is not a whole number below "
+                  "2^63; give --shard K/N\n"},
+        std::pair{"SLURM_ARRAY_TASK_ID=abc SLURM_ARRAY_TASK_COUNT=3",
+                  "lrfinder: error: SLURM_ARRAY_TASK_ID=abc is not a whole number below 2^63; give --shard K/N\n"}}) {
+    Outcome o = lrfinder("run -q -n 10 -o s.h5", env);
+    EXPECT_EQ(o.code, 2) << env;
+    EXPECT_EQ(o.err, line) << env;
+    EXPECT_FALSE(fs::exists(dir_ / "s.h5"));
+  }
+}
+
+TEST_F(Attack, EmptyPathsAndBadDeviceListsAreRefusedOnEveryBackend) {
+  expect_rejected("run --data ''", "lrfinder: error: --data: the path is empty");
+  expect_rejected("run --trials-from ''", "lrfinder: error: --trials-from: the path is empty");
+  for (const char *backend : {"cpu", "serial", "auto"}) {
+    expect_rejected(std::string("run --backend ") + backend + " --devices -1",
+                    "lrfinder: error: --devices: '-1' in '-1' is not a GPU ordinal (a whole number >= 0)");
+    expect_rejected(std::string("run --backend ") + backend + " --devices ''",
+                    "lrfinder: error: --devices: '' in '' is not a GPU ordinal (a whole number >= 0)");
+    expect_rejected(std::string("run --backend ") + backend + " --devices 0,,1",
+                    "lrfinder: error: --devices: '' in '0,,1' is not a GPU ordinal (a whole number >= 0)");
+    expect_rejected(std::string("run --backend ") + backend + " --devices 1,1",
+                    "lrfinder: error: --devices: '1,1' lists device 1 twice");
+  }
+}
+
+TEST_F(Attack, HdfDataThatDeclaresMoreValuesThanMemoryIsRefusedWithItsSize) {
+  ASSERT_EQ(std::system(("cd '" + dir_.string() +
+                         "' && python3 -c \"import h5py; f = h5py.File('huge.h5', 'w'); "
+                         "[f.create_dataset(n, shape=(2**40,), dtype='f8', chunks=(2**20,)) for n in 'xy']\"")
+                            .c_str()),
+            0);
+  Outcome o = lrfinder("run -q -n 10 --data huge.h5 -o out.h5");
+  EXPECT_EQ(o.code, 2);
+  EXPECT_EQ(o.err.rfind("lrfinder: error: --data huge.h5: /x: 1099511627776 values (8.19e+03 GiB), more than a "
+                        "quarter of the ", 0),
+            0u)
+      << o.err;
+  EXPECT_FALSE(fs::exists(dir_ / "out.h5"));
+}
+
+TEST_F(Attack, DataFromAPipeOrStandardInputIsReadOnce) {
+  write("d.csv", "x,y\n1,2\n2,4.1\n3,5.9\n");
+  ASSERT_EQ(lrfinder("run -q -n 20 --data d.csv -o file.h5").code, 0);
+  ASSERT_EQ(std::system(("cd '" + dir_.string() + "' && bash -c \"'" LRF_BINARY
+                         "' run -q -n 20 --data <(cat d.csv) -o pipe.h5 && '" LRF_BINARY
+                         "' run -q -n 20 --data - -o stdin.h5 < d.csv\"")
+                            .c_str()),
+            0);
+  expect_same_results(dir_ / "file.h5", dir_ / "pipe.h5");
+  expect_same_results(dir_ / "file.h5", dir_ / "stdin.h5");
+  expect_rejected("run -q -n 20 --data - < file.h5",
+                  "lrfinder: error: --data -: HDF5 data must be a regular file (not a pipe or standard input)");
+}
+
+TEST_F(Attack, AFifoWithoutAWriterStopsOnSigterm) {
+  ASSERT_EQ(::mkfifo((dir_ / "fifo").c_str(), 0644), 0);
+  // (The KILL two seconds later only keeps a regression from hanging the suite: it shows as exit 137.)
+  Outcome o = lrfinder_meanwhile("run -q -n 20 --data fifo -o out.h5", "sleep 0.3",
+                                 "kill -TERM $pid; (sleep 2; kill -KILL $pid 2>/dev/null) & :");
+  EXPECT_EQ(o.code, 128 + 15);
+  EXPECT_EQ(o.err, "lrfinder: error: interrupted; nothing written\n");
+  EXPECT_FALSE(fs::exists(dir_ / "out.h5"));
+  EXPECT_FALSE(fs::exists(dir_ / ".out.h5.partial"));
+}
+
+TEST_F(Attack, ThreadsFollowTheCpusTheProcessMayUse) {
+  Outcome o = lrfinder("run -n 50 --backend cpu -o one.h5", "taskset -c 0");
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_NE(o.out.find("lrfinder: 50 trials on cpu (1 CPU thread,"), std::string::npos) << o.out;
+  EXPECT_NE(lrfinder("info", "taskset -c 0").out.find(", 1 usable by this process"), std::string::npos);
+}
+
+TEST_F(Attack, ThreadsFollowACgroupCpuQuota) {
+  // A cgroup (v1 cpu controller, or v2) with half a CPU, where this machine lets us make one.
+  const fs::path v1 = "/sys/fs/cgroup/cpu", v2 = "/sys/fs/cgroup";
+  fs::path group;
+  std::error_code ec;
+  if (fs::exists(v1 / "cpu.cfs_quota_us") && fs::create_directory(v1 / ("lrf_test_" + std::to_string(::getpid())), ec)) {
+    group = v1 / ("lrf_test_" + std::to_string(::getpid()));
+    std::ofstream(group / "cpu.cfs_quota_us") << 50000;
+  } else if (fs::exists(v2 / "cgroup.controllers") && fs::create_directory(v2 / ("lrf_test_" + std::to_string(::getpid())), ec)) {
+    group = v2 / ("lrf_test_" + std::to_string(::getpid()));
+    std::ofstream(group / "cpu.max") << "50000 100000";
+  }
+  if (group.empty())
+    GTEST_SKIP() << "no cgroup can be made here to hold a CPU quota";
+  Outcome o = lrfinder("info", "sh -c 'echo $$ > " + (group / (fs::exists(group / "tasks") ? "tasks" : "cgroup.procs")).string() + " && exec \"$0\" \"$@\"'");
+  fs::remove(group, ec);
+  EXPECT_NE(o.out.find(", 1 usable by this process"), std::string::npos) << o.out << o.err;
+}
+
+// 1.27x before chunks were 8 steps wide and written block by block. The floor: a chunk of 2048 trials is
+// stored up to its longest trial, and the seed's linear trials take 147 to 171 steps (mean 153).
+TEST_F(Attack, TheDefaultFileHoldsLittleMoreThanItsSteps) {
+  ASSERT_EQ(lrfinder("run -q -n 20000 -o d.h5").code, 0);
+  ResultFile f((dir_ / "d.h5").string());
+  Batch b;
+  f.read(0, 20000, b, false);
+  double recorded = 0; // bytes of the values the steps recorded: loss, weight and lr, f64
+  for (std::int32_t s : b.steps)
+    recorded += 24.0 * (s + 1);
+  EXPECT_LT(static_cast<double>(fs::file_size(dir_ / "d.h5")) / recorded, 1.15);
 }
 
 } // namespace

@@ -10,12 +10,12 @@
 namespace lrf {
 
 // One rule's suggestions over a set of trials, in memory bounded by the histogram: log10(lr) in
-// kBinsPerDecade bins a decade (values outside [1e-30, 1e10) go to the end bins), a decade's bins
+// kBinsPerDecade bins a decade over every positive finite double (1e-324 to 1e309), a decade's bins
 // allocated when first used.
 class Distribution {
 public:
   static constexpr int kBinsPerDecade = 1000;
-  static constexpr int kLowDecade = -30, kHighDecade = 10;
+  static constexpr int kLowDecade = -324, kHighDecade = 309; // below the least denormal, above DBL_MAX
 
   // One trial's answer; NaN (or not > 0) counts as a trial without an answer.
   void add(double lr);

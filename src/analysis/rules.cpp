@@ -200,7 +200,7 @@ void suggest(const Problem &problem, const AnalysisOptions &options, Batch &batc
   // The rules cost about as much as the trials themselves on the cpu backend (a few logarithms per
   // point): every core takes a share of the batch. Each trial's answers depend on its row alone.
   const int threads = static_cast<int>(std::max<std::size_t>(
-      1, std::min<std::size_t>(static_cast<std::size_t>(hardware_threads()), n / 256)));
+      1, std::min<std::size_t>(static_cast<std::size_t>(usable_cpus()), n / 256)));
   run_parallel(threads, [&](int t) {
     const auto k = static_cast<std::size_t>(t), parts = static_cast<std::size_t>(threads);
     work(n * k / parts, n * (k + 1) / parts);

@@ -75,7 +75,7 @@ void run_range(const Problem& problem, Batch& batch, std::int64_t begin, std::in
 class CpuBackend final : public Backend {
 public:
   explicit CpuBackend(int threads)
-      : threads_(threads > 0 ? threads : hardware_threads()) {}
+      : threads_(threads > 0 ? threads : usable_cpus()) {}
 
   std::string name() const override { return "cpu"; }
   std::string device() const override {

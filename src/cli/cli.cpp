@@ -68,9 +68,16 @@ int cli_main(int argc, char **argv) {
     std::fprintf(stderr, "lrfinder: error: %s\n", e.what());
     return 2;
   }
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
-  std::signal(SIGUSR1, on_signal);
+  // Without SA_RESTART: a call that blocks (opening a FIFO no one writes to) returns EINTR, and the run
+  // ends as asked instead of waiting for ever.
+  struct sigaction action {};
+  action.sa_handler = on_signal;
+  sigemptyset(&action.sa_mask);
+  for (int sig : {SIGINT, SIGTERM, SIGUSR1})
+    ::sigaction(sig, &action, nullptr);
+  // A file-size limit (ulimit -f) makes a write fail with EFBIG, reported like a full disk, rather than
+  // killing the process with its partial file left behind.
+  std::signal(SIGXFSZ, SIG_IGN);
   try {
     for (auto &[sub, command] : commands)
       if (sub->parsed())
@@ -83,8 +90,12 @@ int cli_main(int argc, char **argv) {
     std::fprintf(stderr, "lrfinder: error: %s\n", e.what());
     return 1;
   } catch (const std::exception &e) {
+    if (g_signal) { // what failed was the signal's doing (a call it interrupted)
+      std::fprintf(stderr, "lrfinder: error: interrupted; nothing written\n");
+      return 128 + g_signal;
+    }
     std::fprintf(stderr, "lrfinder: error: %s; nothing written\n", e.what());
-    return g_signal ? 128 + g_signal : 1;
+    return 1;
   }
 }
 

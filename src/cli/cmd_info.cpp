@@ -5,6 +5,7 @@
 #include "version.hpp"
 
 #include <cstdio>
+#include <thread>
 
 #if defined(LRF_WITH_CUDA)
 #include "cuda_backend.hpp"
@@ -20,7 +21,8 @@ int run_info() {
   for (const auto &b : compiled_backends())
     names += (names.empty() ? "" : ", ") + b;
   std::printf("backends     %s\n", names.c_str());
-  std::printf("cpu          %d hardware threads\n", hardware_threads());
+  std::printf("cpu          %u hardware threads, %d usable by this process (affinity mask, CPU quota)\n",
+              std::thread::hardware_concurrency(), usable_cpus());
 #if defined(LRF_WITH_CUDA)
   std::printf("cuda         %s\n", cuda_devices_description().c_str());
 #else

@@ -14,6 +14,8 @@
 #include "run/shard.hpp"
 #include "version.hpp"
 
+#include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
@@ -83,6 +85,28 @@ std::string parse_factors(const std::string &text, Scan scan, FactorSpec &out) {
   return problem;
 }
 
+// "0,1,..." of GPU ordinals, each a whole number once. "" or what is wrong.
+std::string parse_devices(const std::string &text, std::vector<int> &out) {
+  std::vector<int> devices;
+  for (std::size_t at = 0;;) {
+    const auto comma = text.find(',', at);
+    const std::string item = text.substr(at, comma - at);
+    char *end = nullptr;
+    errno = 0;
+    const long v = std::strtol(item.c_str(), &end, 10);
+    if (item.empty() || item[0] < '0' || item[0] > '9' || *end != '\0' || errno == ERANGE || v > 1 << 20)
+      return "'" + item + "' in '" + text + "' is not a GPU ordinal (a whole number >= 0)";
+    if (std::find(devices.begin(), devices.end(), static_cast<int>(v)) != devices.end())
+      return "'" + text + "' lists device " + item + " twice";
+    devices.push_back(static_cast<int>(v));
+    if (comma == std::string::npos)
+      break;
+    at = comma + 1;
+  }
+  out = devices;
+  return "";
+}
+
 void setup_run_options(CLI::App &app, RunOptions &o) {
   app.add_option("-o,--output", o.output, "HDF5 file to write")->capture_default_str();
   auto *trials = app.add_option("-n,--trials", o.plan.trials, "number of trials")
@@ -126,19 +150,22 @@ void setup_run_options(CLI::App &app, RunOptions &o) {
   app.add_option("--threads", o.backend_options.threads, "cpu backend threads (0: every core)")
       ->capture_default_str()
       ->check(count_at_least(0));
-  app.add_option("--devices", o.backend_options.devices, "cuda backend: GPU ordinals, e.g. 0,1 (default: all)")
-      ->delimiter(',');
+  add_parsed(app, "--devices", o.backend_options.devices, parse_devices, "0,1,...",
+             "cuda backend: GPU ordinals, e.g. 0,1 (default: all)", "all");
   app.add_option("--batch", o.batch, "trials per batch (0: about 256 MiB of trajectories)")
       ->capture_default_str()
       ->check(count_at_least(0));
   app.add_option("--data", o.data,
-                 "data: CSV with header x,y, or HDF5 with /x and /y (default: the seed's y = 2.5x)");
+                 "data: CSV with header x,y, or HDF5 with /x and /y, or - for a CSV on standard input "
+                 "(default: the seed's y = 2.5x)")
+      ->check(non_empty_path());
   add_choice<NumpySum>(app, "--numpy-sum", o.numpy_sum,
                        {{"blocked", NumpySum::blocked}, {"whole", NumpySum::whole}},
                        "summation order of np.mean to match: blocked (numpy < 2.3, 8192-element buffers) or "
                        "whole (numpy >= 2.3); differs only for more than 8192 points");
   app.add_option("--trials-from", o.trials_from,
                  "CSV with header start_weight,scan,factor: run exactly these trials")
+      ->check(non_empty_path())
       ->excludes(trials);
   add_parsed(
       app, "--shard", o.shard, parse_shard, "K/N",
@@ -175,7 +202,7 @@ int run_run(RunOptions o, const std::string &cmdline) {
     check_input("--trials-from " + o.trials_from, o.trials_from);
     plan_options.explicit_trials = read_trials(o.trials_from);
   }
-  if (!o.data.empty())
+  if (!o.data.empty() && o.data != "-")
     check_input("--data " + o.data, o.data);
   XY data = o.data.empty() ? seed_data() : read_data(o.data);
   std::string shard_note;

@@ -48,6 +48,10 @@ CLI::Validator count_at_least(long long lo) {
       "N>=" + std::to_string(lo));
 }
 
+CLI::Validator non_empty_path() {
+  return CLI::Validator([](std::string &s) { return s.empty() ? std::string("the path is empty") : ""; }, "PATH");
+}
+
 void check_output(const std::string &path, bool overwrite) {
   if (path.empty())
     throw InputError("--output: the path is empty");

@@ -15,6 +15,7 @@ namespace lrf {
 CLI::Validator finite_number(const char *what);
 CLI::Validator positive_number();
 CLI::Validator count_at_least(long long lo);
+CLI::Validator non_empty_path(); // "--data: the path is empty"
 
 // An option whose text `parse` reads into `value`: parse returns "" or what is wrong, which becomes
 // "--name: what is wrong" at parse time. The help shows the form `form` ("K/N") and the default `shown`.

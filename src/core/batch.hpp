@@ -11,12 +11,14 @@
 namespace lrf {
 
 // The file keeps trajectories in chunks of kChunkSteps steps by chunk_trials(bytes per value) trials, about
-// kChunkBytes each: 2048 trials at f64, 4096 at f32. Batches of a multiple of kWholeChunkTrials trials fill
-// whole chunks at either precision, which then go to disk once and are never read back.
-constexpr std::int64_t kChunkBytes = std::int64_t{1} << 20;
-constexpr std::int64_t kChunkSteps = 64;
-constexpr std::int64_t chunk_trials(std::int64_t value_bytes, std::int64_t steps = kChunkSteps) {
-  return kChunkBytes / (value_bytes * steps);
+// kChunkBytes each: 2048 trials at f64, 4096 at f32 (fewer where the batch is smaller: io/writer.hpp).
+// Narrow chunks keep a file close to the steps its trials took: a chunk is stored only where a trial of
+// its rows reached its steps. Batches of a multiple of kWholeChunkTrials trials fill whole chunks at either
+// precision, which then go to disk once and are never read back.
+constexpr std::int64_t kChunkBytes = std::int64_t{128} << 10;
+constexpr std::int64_t kChunkSteps = 8;
+constexpr std::int64_t chunk_trials(std::int64_t value_bytes) {
+  return kChunkBytes / (value_bytes * kChunkSteps);
 }
 constexpr std::int64_t kWholeChunkTrials = chunk_trials(4);
 static_assert(kWholeChunkTrials % chunk_trials(8) == 0, "whole f32 chunks are whole f64 chunks");

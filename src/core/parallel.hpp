@@ -1,4 +1,4 @@
-// The one way the tool spreads work over threads: spawn, work, join.
+// The one way the tool spreads work over threads: spawn, work, join; and how many CPUs it may use.
 #pragma once
 
 #include <exception>
@@ -29,10 +29,9 @@ template <class Work> void run_parallel(int workers, const Work &work) {
       std::rethrow_exception(e);
 }
 
-// Hardware threads of this machine, at least 1.
-inline int hardware_threads() {
-  const unsigned n = std::thread::hardware_concurrency();
-  return n > 0 ? static_cast<int>(n) : 1;
-}
+// The CPUs this process may use, at least 1: those of its affinity mask (taskset, a SLURM or container
+// cpuset), and no more than its cgroup's CPU quota allows (cpu.max, or cfs_quota_us / cfs_period_us),
+// rounded up. What `--threads 0` means, so that a job never runs more threads than it was given.
+int usable_cpus();
 
 } // namespace lrf

@@ -10,7 +10,9 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <iostream>
 #include <sstream>
+#include <sys/stat.h>
 
 namespace lrf {
 namespace {
@@ -59,13 +61,66 @@ std::string quoted(const std::string &s) {
 // into memory (a binary file or /dev/zero may have no line break at all).
 constexpr std::size_t kMaxLine = std::size_t{1} << 16;
 
+// A file, or standard input for "-", read once from front to back: a pipe or a FIFO (--data <(...)) has no
+// second reading, so what is looked at to tell HDF5 from CSV is handed out again.
+class Input {
+public:
+  Input(const std::string &path, const std::string &option) : label_(option + " " + path) {
+    if (path == "-") {
+      buf_ = std::cin.rdbuf();
+      return;
+    }
+    file_.open(path, std::ios::binary);
+    if (!file_ && errno == EINTR) // a signal while a FIFO waited for its writer: the run was asked to stop
+      throw RunError("interrupted while opening " + label_);
+    if (!file_)
+      throw InputError(label_ + ": cannot open: " + std::strerror(errno));
+    buf_ = file_.rdbuf();
+    struct stat st {};
+    regular_ = ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+  }
+  const std::string &label() const { return label_; }
+  bool regular() const { return regular_; }
+  // The first n bytes (fewer where the input is shorter); next() hands them out again.
+  std::string peek(std::size_t n) {
+    while (ahead_.size() < n) {
+      const int c = bump();
+      if (c == std::char_traits<char>::eof())
+        break;
+      ahead_ += static_cast<char>(c);
+    }
+    return ahead_.substr(0, n);
+  }
+  int next() {
+    if (at_ < ahead_.size())
+      return static_cast<unsigned char>(ahead_[at_++]);
+    return bump();
+  }
+
+private:
+  int bump() {
+    try {
+      return buf_->sbumpc();
+    } catch (const std::exception &) { // std::ios_base::failure (of either ABI): a read error, or a folder
+      throw InputError(label_ + ": read error: " + std::strerror(errno));
+    }
+  }
+
+  std::string label_;
+  std::ifstream file_;
+  std::streambuf *buf_ = nullptr;
+  bool regular_ = false;
+  std::string ahead_;
+  std::size_t at_ = 0;
+};
+
 enum class Line { ok, end, too_long };
 
 // Reads the next line without its '\n'; `end` once the file is done.
-Line read_line(std::streambuf &in, std::string &line) {
+Line read_line(Input &in, std::string &line) {
   line.clear();
   for (;;) {
-    const int c = in.sbumpc();
+    const int c = in.next();
     if (c == std::char_traits<char>::eof())
       return line.empty() ? Line::end : Line::ok;
     if (c == '\n')
@@ -86,25 +141,16 @@ struct Row {
 
 // Reads a CSV file whose first non-blank line is `header`, handing each data row to `take` as it goes: a
 // large file is never held as text, only as the values the caller keeps.
-void read_csv(const std::string &path, const std::string &option, const std::vector<std::string> &header,
-              const std::function<void(const Row &)> &take) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw InputError(option + " " + path + ": cannot open: " + std::strerror(errno));
+void read_csv(Input &in, const std::vector<std::string> &header, const std::function<void(const Row &)> &take) {
   std::string joined;
   for (const auto &h : header)
     joined += (joined.empty() ? "" : ",") + h;
-  const std::string file = option + " " + path;
+  const std::string &file = in.label();
   Row row{file, 0, {}};
   std::string line;
   bool seen_header = false, seen_row = false;
   for (;;) {
-    Line got;
-    try {
-      got = read_line(*in.rdbuf(), line);
-    } catch (const std::exception &) { // std::ios_base::failure (of either ABI): a read error, or a folder
-      throw InputError(file + ": read error: " + std::strerror(errno));
-    }
+    const Line got = read_line(in, line);
     if (got == Line::end)
       break;
     ++row.line;
@@ -146,11 +192,8 @@ double parse_finite(const Row &row, std::size_t col, const std::string &name) {
   return v;
 }
 
-bool is_hdf5(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  char magic[8] = {};
-  in.read(magic, 8);
-  return in.gcount() == 8 && std::memcmp(magic, "\x89HDF\r\n\x1a\n", 8) == 0;
+bool is_hdf5(Input &in) {
+  return in.peek(8) == std::string("\x89HDF\r\n\x1a\n", 8);
 }
 
 std::vector<double> read_h5_vector(hid_t file, const std::string &path, const std::string &name) {
@@ -171,7 +214,10 @@ std::vector<double> read_h5_vector(hid_t file, const std::string &path, const st
 } // namespace
 
 XY read_data(const std::string &path) {
-  if (is_hdf5(path)) {
+  Input in(path, "--data");
+  if (is_hdf5(in)) {
+    if (!in.regular())
+      throw InputError("--data " + path + ": HDF5 data must be a regular file (not a pipe or standard input)");
     h5::Id file = h5::open_read(path);
     if (!file)
       throw InputError("--data " + path + ": cannot open as HDF5 (corrupt or truncated?)");
@@ -182,7 +228,7 @@ XY read_data(const std::string &path) {
     return d;
   }
   XY d;
-  read_csv(path, "--data", {"x", "y"}, [&](const Row &row) {
+  read_csv(in, {"x", "y"}, [&](const Row &row) {
     d.x.push_back(parse_finite(row, 0, "x"));
     d.y.push_back(parse_finite(row, 1, "y"));
   });
@@ -191,7 +237,8 @@ XY read_data(const std::string &path) {
 
 std::vector<TrialParams> read_trials(const std::string &path) {
   std::vector<TrialParams> trials;
-  read_csv(path, "--trials-from", {"start_weight", "scan", "factor"}, [&](const Row &row) {
+  Input in(path, "--trials-from");
+  read_csv(in, {"start_weight", "scan", "factor"}, [&](const Row &row) {
     TrialParams t{};
     t.start_weight = parse_finite(row, 0, "start_weight");
     const std::string &scan = row.fields[1];

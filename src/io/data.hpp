@@ -11,6 +11,7 @@
 namespace lrf {
 
 // A CSV file with header `x,y`, or an HDF5 file with 1-D datasets /x and /y. Finite values, n >= 1.
+// "-" reads a CSV from standard input; a pipe or FIFO is read once, as a stream.
 XY read_data(const std::string &path);
 
 // A CSV file with header `start_weight,scan,factor`; scan is linear or exp.

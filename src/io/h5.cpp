@@ -1,6 +1,9 @@
 #include "io/h5.hpp"
 
 #include "core/errors.hpp"
+#include "run/resources.hpp"
+
+#include <cstdio>
 
 namespace lrf::h5 {
 
@@ -92,6 +95,14 @@ std::string read_vector(hid_t file, const std::string &name, std::vector<double>
     return "not a 1-D dataset";
   hsize_t n = 0;
   H5Sget_simple_extent_dims(space.get(), &n, nullptr);
+  // A file can declare far more values than it stores (chunks never written): refuse before allocating.
+  const double bytes = static_cast<double>(n) * sizeof(double), memory = usable_memory();
+  if (bytes > memory / 4) {
+    char text[160];
+    std::snprintf(text, sizeof text, "%llu values (%.3g GiB), more than a quarter of the %.3g GiB of memory this process may use",
+                  static_cast<unsigned long long>(n), bytes / (1 << 30), memory / (1 << 30));
+    return text;
+  }
   out.resize(static_cast<std::size_t>(n));
   if (n > 0 && H5Dread(set.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) < 0)
     return "cannot read the values (corrupt or truncated file?)";

@@ -74,7 +74,8 @@ void write_attr(hid_t where, const char *name, hid_t type, const void *value);
 void write_attr(hid_t where, const char *name, const std::string &value);
 void write_attr(hid_t where, const char *name, std::int64_t value);
 
-// Reads a 1-D numeric dataset as float64. Returns "" or what is wrong with it.
+// Reads a 1-D numeric dataset as float64. Returns "" or what is wrong with it (among that: more values
+// than a quarter of the memory the process may use).
 std::string read_vector(hid_t file, const std::string &name, std::vector<double> &out);
 
 } // namespace lrf::h5

@@ -247,12 +247,25 @@ void H5Writer::write(const Batch &b) {
     const std::int64_t at = b.first - range_.first;
     if (at != done_ || at + b.size() > range_.count)
       throw RunError("batch of trials " + std::to_string(b.first) + ".. out of order");
-    // The steps any trial of the batch reached: columns past them stay unwritten (NaN, and no space).
-    const auto used = static_cast<hsize_t>(std::max<std::int64_t>(b.columns_used(), 1));
     for (std::size_t i = 0; i < columns_.size(); ++i) {
-      const hsize_t mem_cols = columns_[i].per_step ? static_cast<hsize_t>(row_) : 0;
-      write_rows(sets_[i], columns_[i].mem_type, at, b.size(), mem_cols, columns_[i].per_step ? used : 0,
-                 column_data(columns_[i], b));
+      const Column &c = columns_[i];
+      if (!c.per_step) {
+        write_rows(sets_[i], c.mem_type, at, b.size(), 0, 0, column_data(c, b));
+        continue;
+      }
+      // Block by block of chunk rows, the steps the block's longest trial reached: columns past them stay
+      // unwritten (NaN, and no space), so a file holds little more than the steps taken.
+      const auto *data = static_cast<const unsigned char *>(column_data(c, b));
+      const std::size_t row_bytes = static_cast<std::size_t>(row_) * H5Tget_size(c.mem_type);
+      for (std::int64_t lo = 0; lo < b.size();) {
+        const std::int64_t hi = std::min(b.size(), ((at + lo) / chunk_rows_ + 1) * chunk_rows_ - at);
+        std::int32_t longest = 0;
+        for (std::int64_t t = lo; t < hi; ++t)
+          longest = std::max(longest, b.steps[static_cast<std::size_t>(t)]);
+        write_rows(sets_[i], c.mem_type, at + lo, hi - lo, static_cast<hsize_t>(row_),
+                   static_cast<hsize_t>(longest) + 1, data + static_cast<std::size_t>(lo) * row_bytes);
+        lo = hi;
+      }
     }
     done_ = at + b.size();
     // The checkpoint: the data on disk first, then the count that says it is there.

@@ -2,19 +2,38 @@
 
 #include "core/errors.hpp"
 
+#include <cerrno>
 #include <cstdlib>
+#include <tuple>
 
 namespace lrf {
 
-std::string parse_shard(const std::string &text, Shard &shard) {
+namespace {
+
+// A whole number in [0, 2^63) that is the whole of text (no sign, no spaces); false if it is not one.
+bool parse_count(const char *text, const char *end_wanted_at, std::int64_t &value) {
+  errno = 0;
+  if (*text < '0' || *text > '9')
+    return false;
   char *end = nullptr;
+  errno = 0;
+  const long long v = std::strtoll(text, &end, 10);
+  if (errno == ERANGE || (end_wanted_at ? end != end_wanted_at : *end != '\0'))
+    return false;
+  value = v;
+  return true;
+}
+
+} // namespace
+
+std::string parse_shard(const std::string &text, Shard &shard) {
+  const auto slash = text.find('/');
   Shard s;
-  s.k = std::strtoll(text.c_str(), &end, 10);
-  if (end == text.c_str() || *end != '/')
-    return "'" + text + "' is not K/N";
-  const char *n_text = end + 1;
-  s.n = std::strtoll(n_text, &end, 10);
-  if (end == n_text || *end != '\0' || s.n < 1 || s.k < 0 || s.k >= s.n)
+  if (slash == std::string::npos || !parse_count(text.c_str(), text.c_str() + slash, s.k) ||
+      !parse_count(text.c_str() + slash + 1, nullptr, s.n))
+    return "'" + text + "' is not K/N" +
+           (errno == ERANGE ? std::string(": a number of 2^63 or more") : std::string());
+  if (s.n < 1 || s.k >= s.n)
     return "'" + text + "' is not K/N with 0 <= K < N";
   shard = s;
   return "";
@@ -27,8 +46,13 @@ Shard shard_from_environment(std::string *note) {
   if (!count || !id)
     return s;
   const char *min = std::getenv("SLURM_ARRAY_TASK_MIN");
-  s.n = std::atoll(count);
-  s.k = std::atoll(id) - (min ? std::atoll(min) : 0);
+  std::int64_t task = 0, first = 0;
+  for (auto [name, text, value] : {std::tuple{"SLURM_ARRAY_TASK_COUNT", count, &s.n},
+                                   std::tuple{"SLURM_ARRAY_TASK_ID", id, &task},
+                                   std::tuple{"SLURM_ARRAY_TASK_MIN", min, &first}})
+    if (text && !parse_count(text, nullptr, *value))
+      throw InputError(std::string(name) + "=" + text + " is not a whole number below 2^63; give --shard K/N");
+  s.k = task - first;
   if (s.n < 1 || s.k < 0 || s.k >= s.n)
     throw InputError("SLURM_ARRAY_TASK_ID=" + std::string(id) +
                      " does not fit SLURM_ARRAY_TASK_COUNT=" + std::string(count) +
