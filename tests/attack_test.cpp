@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -20,17 +22,26 @@ namespace {
 
 class Attack : public Cli {
 protected:
-  // Kills the same run again and again at random moments, resuming each time, until it completes.
-  // Returns the number of kills that hit the running job.
-  int kill_until_done(const std::string &args, std::mt19937 &random) {
+  // Kills the same run again and again at random moments, resuming each time, until it completes. The
+  // moments scale with `seconds`, the time the whole run takes on this build (a sanitizer build is several
+  // times slower), and grow where a resume made no progress before its kill, so that a run is killed
+  // several times but always gets on. Returns the number of kills that hit it.
+  int kill_until_done(const std::string &args, const fs::path &partial, double seconds, std::mt19937 &random) {
     int kills = 0;
-    std::uniform_int_distribution<int> ms(40, 250);
-    for (int attempt = 0; attempt < 80; ++attempt) {
-      Outcome o = lrfinder_meanwhile(args, "true", "sleep " + std::to_string(ms(random) / 1000.0) + "; kill -KILL $pid 2>/dev/null");
+    double scale = 0.03 + 0.05 * seconds;
+    std::int64_t done = 0;
+    std::uniform_real_distribution<double> jitter(0.5, 1.5);
+    for (int attempt = 0; attempt < 200; ++attempt) {
+      Outcome o = lrfinder_meanwhile(args, "true", "sleep " + std::to_string(scale * jitter(random)) +
+                                                       "; kill -KILL $pid 2>/dev/null");
       if (o.code == 0)
         return kills;
       EXPECT_EQ(o.code, 128 + 9) << o.err;
       ++kills;
+      const std::int64_t now = fs::exists(partial) ? ResultFile(partial.string()).trials_done() : 0;
+      if (now == done)
+        scale *= 1.5;
+      done = now;
     }
     ADD_FAILURE() << args << ": never completed";
     return kills;
@@ -154,11 +165,14 @@ TEST_F(Attack, KilledAtRandomMomentsEveryResumeGivesTheSameBytes) {
     const std::string run = std::string("run -q --backend serial -n 40000 --epochs 200 ") + options;
     fs::remove(dir_ / "whole.h5");
     fs::remove(dir_ / "killed.h5");
+    const auto start = std::chrono::steady_clock::now();
     ASSERT_EQ(lrfinder(run + " -o whole.h5").code, 0);
-    kills += kill_until_done(run + " -o killed.h5", random);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    kills += kill_until_done(run + " -o killed.h5", dir_ / ".killed.h5.partial", seconds, random);
     expect_same_results(dir_ / "whole.h5", dir_ / "killed.h5");
     EXPECT_FALSE(fs::exists(dir_ / ".killed.h5.partial"));
   }
+  std::printf("%d kills, every resume byte-identical\n", kills);
   EXPECT_GE(kills, 30) << "too few kills hit a running job";
 }
 

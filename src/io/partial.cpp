@@ -81,7 +81,7 @@ void PartialFile::create() {
 }
 
 bool PartialFile::sync() const {
-  return fd_ < 0 || ::fsync(fd_) == 0;
+  return fd_ < 0 || ::fdatasync(fd_) == 0;
 }
 
 void PartialFile::publish(bool overwrite) {

@@ -28,7 +28,7 @@ public:
   // Replaces what is there (ours, locked) with a new empty file, made exclusively and locked; InputError
   // where another run made one in between.
   void create();
-  // Writes what the file holds to the disk (fsync); false on failure.
+  // Writes what the file holds to the disk (fdatasync); false on failure.
   bool sync() const;
   // Renames the partial file to the final name. Without `overwrite` nothing there is replaced; with it,
   // only a regular file is. RunError naming the file where that fails; the partial file then stays.

@@ -19,7 +19,9 @@ namespace {
 // where never written. Every dataset has chunks of the same `chunk_rows` trials (a resume checks the last
 // of them); trajectory chunks are kChunkSteps steps wide (core/batch.hpp): a batch writes only the columns
 // its trials reached, and the chunks past them are never allocated, so a file grows with the steps taken.
-// Each chunk carries HDF5's Fletcher32 checksum, so that damage reads as an error, never as values.
+// Per-trial chunks (the answers) carry HDF5's Fletcher32 checksum, and so do compressed trajectory chunks
+// (zlib's own check covers only what it compresses), so that damage there reads as an error, never as
+// values. Uncompressed trajectories go without: the checksum would more than double their write time.
 h5::Id make_dataset(hid_t file, const Column &c, hsize_t rows, hsize_t cols, hsize_t chunk_rows, int deflate) {
   const int rank = cols ? 2 : 1;
   hsize_t dims[2] = {rows, cols};
@@ -32,7 +34,8 @@ h5::Id make_dataset(hid_t file, const Column &c, hsize_t rows, hsize_t cols, hsi
     H5Pset_shuffle(dcpl.get());
     H5Pset_deflate(dcpl.get(), static_cast<unsigned>(deflate));
   }
-  H5Pset_fletcher32(dcpl.get());
+  if (!c.per_step || deflate > 0)
+    H5Pset_fletcher32(dcpl.get());
   const double nan = NAN;
   unsigned char ones[16];
   std::memset(ones, 0xff, sizeof ones);
