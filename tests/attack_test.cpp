@@ -26,24 +26,32 @@ protected:
   // moments scale with `seconds`, the time the whole run takes on this build (a sanitizer build is several
   // times slower), and grow where a resume made no progress before its kill, so that a run is killed
   // several times but always gets on. Returns the number of kills that hit it.
-  int kill_until_done(const std::string &args, const fs::path &partial, double seconds, std::mt19937 &random) {
+  int kill_until_done(const std::string &args, const fs::path &output, const fs::path &partial, double seconds,
+                      std::mt19937 &random) {
     int kills = 0;
     double scale = 0.03 + 0.05 * seconds;
     std::int64_t done = 0;
     std::uniform_real_distribution<double> jitter(0.5, 1.5);
+    std::string last_err;
     for (int attempt = 0; attempt < 200; ++attempt) {
-      Outcome o = lrfinder_meanwhile(args, "true", "sleep " + std::to_string(scale * jitter(random)) +
-                                                       "; kill -KILL $pid 2>/dev/null");
-      if (o.code == 0)
+      // Waits until the moment or the end of the run, whichever comes first (a zombie has ended).
+      const std::string state = "$(cut -d' ' -f3 /proc/$pid/stat 2>/dev/null)";
+      const std::string wait = "end=$(($(date +%s%N) + " +
+                               std::to_string(static_cast<long long>(scale * jitter(random) * 1e9)) +
+                               ")); while [ $(date +%s%N) -lt $end ] && [ -n \"" + state + "\" ] && [ \"" + state +
+                               "\" != Z ]; do sleep 0.005; done; kill -KILL $pid 2>/dev/null";
+      Outcome o = lrfinder_meanwhile(args, "true", wait);
+      if (o.code == 0 || fs::exists(output)) // done (a kill after it published its result is too late)
         return kills;
       EXPECT_EQ(o.code, 128 + 9) << o.err;
+      last_err = o.err;
       ++kills;
       const std::int64_t now = fs::exists(partial) ? ResultFile(partial.string()).trials_done() : 0;
       if (now == done)
-        scale *= 1.5;
+        scale = std::min(scale * 1.5, 2 * seconds + 1);
       done = now;
     }
-    ADD_FAILURE() << args << ": never completed";
+    ADD_FAILURE() << args << ": never completed; the last run said " << last_err;
     return kills;
   }
 };
@@ -168,7 +176,7 @@ TEST_F(Attack, KilledAtRandomMomentsEveryResumeGivesTheSameBytes) {
     const auto start = std::chrono::steady_clock::now();
     ASSERT_EQ(lrfinder(run + " -o whole.h5").code, 0);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    kills += kill_until_done(run + " -o killed.h5", dir_ / ".killed.h5.partial", seconds, random);
+    kills += kill_until_done(run + " -o killed.h5", dir_ / "killed.h5", dir_ / ".killed.h5.partial", seconds, random);
     expect_same_results(dir_ / "whole.h5", dir_ / "killed.h5");
     EXPECT_FALSE(fs::exists(dir_ / ".killed.h5.partial"));
   }
