@@ -272,14 +272,19 @@ void H5Writer::write(const Batch &b) {
     }
     done_ = at + b.size();
     // The checkpoint: the data on disk first, then the count that says it is there.
-    if (H5Fflush(file_.get(), H5F_SCOPE_LOCAL) < 0 || !partial_.sync())
-      throw RunError("flush failed (disk full?)");
+    checkpoint_sync();
     h5::write_attr(file_.get(), "trials_done", done_);
-    if (H5Fflush(file_.get(), H5F_SCOPE_LOCAL) < 0 || !partial_.sync())
-      throw RunError("flush failed (disk full?)");
+    checkpoint_sync();
   } catch (const RunError &e) {
     fail(partial_path_, e.what());
   }
+}
+
+void H5Writer::checkpoint_sync() {
+  if (H5Fflush(file_.get(), H5F_SCOPE_LOCAL) < 0)
+    throw RunError("flush failed (disk full?)");
+  if (!partial_.sync())
+    throw RunError(std::string("sync to disk failed: ") + std::strerror(errno));
 }
 
 void H5Writer::commit() {
