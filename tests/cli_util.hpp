@@ -2,12 +2,15 @@
 #pragma once
 
 #include "io/h5.hpp"
+#include "io/layout.hpp"
+#include "io/reader.hpp"
 #include "test_util.hpp"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -84,5 +87,20 @@ protected:
 
   fs::path dir_;
 };
+
+// Every per-trial dataset of two result files, byte for byte, and their configs.
+inline void expect_same_results(const fs::path &a_path, const fs::path &b_path) {
+  ResultFile a(a_path.string()), b(b_path.string());
+  ASSERT_EQ(a.range().count, b.range().count);
+  EXPECT_EQ(a.info().config, b.info().config);
+  EXPECT_EQ(b.trials_done(), b.range().count);
+  Batch x, y;
+  a.read(0, a.range().count, x, true);
+  b.read(0, b.range().count, y, true);
+  for (Column &c : result_columns(a.info().storage)) {
+    const std::size_t bytes = (c.per_step ? x.loss.size() : x.start_weight.size()) * H5Tget_size(c.mem_type);
+    EXPECT_EQ(std::memcmp(column_data(c, x), column_data(c, y), bytes), 0) << c.path << ": " << a_path << " vs " << b_path;
+  }
+}
 
 } // namespace lrf::test

@@ -9,20 +9,6 @@ namespace {
 
 using Shards = Cli;
 
-// Every per-trial dataset of two result files, byte for byte, and their configs.
-void expect_same_results(const fs::path &a_path, const fs::path &b_path) {
-  ResultFile a(a_path.string()), b(b_path.string());
-  ASSERT_EQ(a.range().count, b.range().count);
-  EXPECT_EQ(a.info().config, b.info().config);
-  EXPECT_EQ(b.trials_done(), b.range().count);
-  Batch x, y;
-  a.read(0, a.range().count, x, true);
-  b.read(0, b.range().count, y, true);
-  for (Column &c : result_columns(a.info().storage)) {
-    const std::size_t bytes = (c.per_step ? x.loss.size() : x.start_weight.size()) * H5Tget_size(c.mem_type);
-    EXPECT_EQ(std::memcmp(column_data(c, x), column_data(c, y), bytes), 0) << c.path << ": " << a_path << " vs " << b_path;
-  }
-}
 
 const char *kRun = "run -q -n 3000 --seed 4 --epochs 300 --linear-factors 1e-4:1e-2 --exp-factors 1.05,1.3";
 
