@@ -32,6 +32,9 @@ inline std::string slurp(const fs::path &p) {
   return ss.str();
 }
 
+// More than two batches of 2000 trials of 40 epochs (about 1.2 kB a trial): the runs the resume tests stop.
+constexpr long kTwoBatches = 8'000'000;
+
 class Cli : public ::testing::Test {
 protected:
   void SetUp() override {
@@ -55,6 +58,12 @@ protected:
   }
   // Runs lrfinder in the background; once the shell test `until` holds (tried every 20 ms, 30 s at most),
   // runs the shell command `then` ($pid is lrfinder's), and returns how lrfinder ended.
+  // The shell test that the partial file NAME holds a checkpoint: it is larger than `bytes`, chosen as
+  // more than two batches of the run (a batch is written only once the one before is checkpointed). It is
+  // not opened: HDF5 refuses a file its superblock marks as open for writing.
+  static std::string checkpointed(const std::string &name, long bytes) {
+    return "[ \"$(stat -c %s " + name + " 2>/dev/null || echo 0)\" -gt " + std::to_string(bytes) + " ]";
+  }
   Outcome lrfinder_meanwhile(const std::string &args, const std::string &until, const std::string &then) {
     std::string cmd = "cd '" + dir_.string() + "' && ('" LRF_BINARY "' " + args +
                       " >stdout.txt 2>stderr.txt & pid=$!; for i in $(seq 1500); do " + until +

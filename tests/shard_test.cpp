@@ -103,15 +103,11 @@ TEST_F(Shards, MergeRefusesShardsThatDoNotMakeOneRun) {
   EXPECT_FALSE(fs::exists(dir_ / "all.h5"));
 }
 
-// The shell test that the partial file .run.h5.partial holds at least one batch. The reader must not take
-// HDF5's file lock, which the running writer holds.
-const char *kCheckpointed =
-    "HDF5_USE_FILE_LOCKING=FALSE h5dump -a trials_done .run.h5.partial 2>/dev/null | grep -q '(0): [1-9]'";
 
 TEST_F(Shards, SigtermCheckpointsAndTheSameCommandResumesToTheSameBytes) {
   const std::string args = "run -n 400000 --batch 2000 --epochs 40 --backend serial -o run.h5";
   ASSERT_EQ(lrfinder("run -q -n 400000 --batch 50000 --epochs 40 -o whole.h5").code, 0);
-  Outcome stopped = lrfinder_meanwhile(args, kCheckpointed, "kill -TERM $pid");
+  Outcome stopped = lrfinder_meanwhile(args, checkpointed(".run.h5.partial", kTwoBatches), "kill -TERM $pid");
   EXPECT_EQ(stopped.code, 75);
   EXPECT_NE(stopped.err.find("run the same command again to continue"), std::string::npos) << stopped.err;
   ASSERT_TRUE(fs::exists(dir_ / ".run.h5.partial"));
@@ -136,7 +132,7 @@ TEST_F(Shards, SigtermCheckpointsAndTheSameCommandResumesToTheSameBytes) {
 TEST_F(Shards, AKilledRunResumesFromItsLastCheckpoint) {
   const std::string args = "run -q -n 400000 --batch 2000 --epochs 40 --backend serial -o run.h5";
   ASSERT_EQ(lrfinder("run -q -n 400000 --batch 30000 --epochs 40 -o whole.h5").code, 0);
-  EXPECT_EQ(lrfinder_meanwhile(args, kCheckpointed, "kill -KILL $pid").code, 128 + 9);
+  EXPECT_EQ(lrfinder_meanwhile(args, checkpointed(".run.h5.partial", kTwoBatches), "kill -KILL $pid").code, 128 + 9);
   ASSERT_TRUE(fs::exists(dir_ / ".run.h5.partial"));
   Outcome o = lrfinder(args);
   ASSERT_EQ(o.code, 0) << o.err;
@@ -145,7 +141,7 @@ TEST_F(Shards, AKilledRunResumesFromItsLastCheckpoint) {
 
 TEST_F(Shards, APartialFileOfOtherSettingsIsNotResumed) {
   EXPECT_EQ(lrfinder_meanwhile("run -n 400000 --batch 2000 --epochs 40 --backend serial -o run.h5",
-                               kCheckpointed, "kill -TERM $pid")
+                               checkpointed(".run.h5.partial", kTwoBatches), "kill -TERM $pid")
                 .code,
             75);
   Outcome o = lrfinder("run -n 50 --epochs 40 -o run.h5");

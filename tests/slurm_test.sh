@@ -66,8 +66,11 @@ slow_args=(--epochs 200 --seed 6 --data "$work/dense.csv" --backend serial)
 "$src/scripts/slurm/submit" -n 3000 -s 1 -o "$work/preempt" --cpu --cpus 1 --lrfinder "$lrfinder" \
   -- "${slow_args[@]}" --batch 50 || fail "submit"
 partial="$work/preempt/.lrfinder-shard-0-of-1.h5.partial"
+# Checkpointed once the partial file holds a tenth of the whole (a batch is 1/60): a batch is written only
+# once the one before is checkpointed. The file is not opened: HDF5 refuses one marked open for writing.
+checkpointed=$(( $(stat -c %s "$work/whole_dense.h5") / 10 ))
 for _ in $(seq 300); do
-  HDF5_USE_FILE_LOCKING=FALSE h5dump -a trials_done "$partial" 2>/dev/null | grep -q '(0): [1-9]' && break
+  [ "$(stat -c %s "$partial" 2>/dev/null || echo 0)" -gt "$checkpointed" ] && break
   sleep 0.1
 done
 job=$(squeue -h -o %i -n lrfinder | head -n 1)

@@ -4,6 +4,7 @@
 #include "run/resources.hpp"
 
 #include <cstdio>
+#include <cstring>
 
 namespace lrf::h5 {
 
@@ -23,10 +24,32 @@ Id file_access() {
   return fapl;
 }
 
-Id file_creation() {
+Id create_file(const std::string &path) {
   Id fcpl(H5Pcreate(H5P_FILE_CREATE), H5Pclose);
   H5Pset_file_space_strategy(fcpl.get(), H5F_FSPACE_STRATEGY_NONE, false, 1);
-  return fcpl;
+  Id fapl = file_access();
+  H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V110, H5F_LIBVER_V110);
+  return Id(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get()), H5Fclose);
+}
+
+Id open_write(const std::string &path) {
+  Id fapl = file_access();
+  hbool_t clear = true; // a property of every file access list, not in the public headers (h5clear sets it)
+  if (H5Pset(fapl.get(), "clear_status_flags", &clear) < 0)
+    return Id();
+  return Id(H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl.get()), H5Fclose);
+}
+
+bool marked_open(const std::string &path) {
+  // Superblock version 3 (the format create_file writes): signature, version, two sizes, then the flags;
+  // bit 0: open for writing, bit 2: open for SWMR writing.
+  unsigned char head[12] = {};
+  std::FILE *f = std::fopen(path.c_str(), "rb");
+  if (!f)
+    return false;
+  const bool read = std::fread(head, 1, sizeof head, f) == sizeof head;
+  std::fclose(f);
+  return read && std::memcmp(head, "\x89HDF\r\n\x1a\n", 8) == 0 && head[8] >= 3 && (head[11] & 0x5) != 0;
 }
 
 Id open_read(const std::string &path) {

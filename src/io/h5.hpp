@@ -52,11 +52,24 @@ private:
 // seen, so a long run's memory would otherwise grow with its trial count).
 void configure();
 
-// Property lists of the files the tool writes. Access: without HDF5's own file locking, as the writer
-// locks its partial file itself (io/partial.hpp). Creation: no reuse of freed file space, so that a chunk
-// rewritten after a checkpoint never lands where the checkpoint's chunks are.
+// File access without HDF5's own file locking, as the writer locks its partial file itself
+// (io/partial.hpp).
 Id file_access();
-Id file_creation();
+
+// Creates (truncates) a file the tool writes; an invalid Id on failure. Its format is HDF5 1.10's (readable
+// by HDF5 1.10 and later, h5py included): every piece of metadata carries a checksum, so a piece a killed
+// run left half written reads as an error, never as values, and a fixed-size dataset indexes its chunks in
+// one fixed array, updated in place, never split. No freed file space is ever reused, so that a chunk
+// rewritten after a checkpoint never lands where the checkpoint's chunks are.
+Id create_file(const std::string &path);
+
+// Opens a file the tool wrote for writing; an invalid Id on failure. A file whose writer was killed is
+// still marked open for writing in its superblock (its file consistency flags, which `h5clear -s` clears):
+// this open clears the mark, where every other open refuses such a file.
+Id open_write(const std::string &path);
+
+// Whether the file's superblock says a writer has it open: it is being written, or its writer was killed.
+bool marked_open(const std::string &path);
 
 // Opens a file read-only; an invalid Id if it is not a readable HDF5 file.
 Id open_read(const std::string &path);

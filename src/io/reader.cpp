@@ -44,6 +44,9 @@ ResultFile::ResultFile(const std::string &path, bool writer_is_us) : path_(path)
   if (!writer_is_us && is_being_written(path))
     throw InputError(path + ": a running lrfinder is writing it; read it once that run has stopped or ended");
   file_ = h5::Id(H5Fopen(path.c_str(), H5F_ACC_RDONLY, h5::file_access().get()), H5Fclose);
+  if (!file_ && h5::marked_open(path))
+    throw InputError(path + ": the run writing it was killed; run the same command again to continue it "
+                            "(h5clear -s makes it readable as it is)");
   if (!file_)
     throw InputError(path + ": cannot open as HDF5 (missing, corrupt or truncated?)");
   const hid_t f = file_.get();

@@ -17,9 +17,7 @@ void write_virtual(const std::string &final_path, const Problem &problem, const 
     partial.remove();
     throw RunError("cannot write " + final_path + ": " + what);
   };
-  h5::Id file(H5Fcreate(partial.path().c_str(), H5F_ACC_TRUNC, h5::file_creation().get(),
-                        h5::file_access().get()),
-              H5Fclose);
+  h5::Id file = h5::create_file(partial.path());
   if (!file)
     fail("cannot create " + partial.path() + ": " + std::strerror(errno));
   try {

@@ -147,7 +147,7 @@ H5Writer::H5Writer(std::string final_path, const Problem &problem, TrialRange ra
 }
 
 bool H5Writer::open_partial(const OutputInfo &info) {
-  file_ = h5::Id(H5Fopen(partial_path_.c_str(), H5F_ACC_RDWR, h5::file_access().get()), H5Fclose);
+  file_ = h5::open_write(partial_path_);
   if (!file_)
     return false;
   std::string config, compress;
@@ -167,9 +167,20 @@ bool H5Writer::open_partial(const OutputInfo &info) {
     file_.close();
     return false;
   }
+  // A killed run may have written chunks and metadata past the end of the file its last flush recorded
+  // (the superblock's end of allocation). Allocating from there would put new chunks over them, where an
+  // index written later than that end may still point: everything the file holds stays allocated.
+  if (H5Fincrement_filesize(f, 0) < 0) {
+    file_.close();
+    return false;
+  }
+  // Every dataset's whole chunk index reads back through its checksums.
   for (const Column &c : columns_) {
     sets_.push_back(open_dataset(f, c));
-    if (!sets_.back()) {
+    const h5::Id &set = sets_.back();
+    hsize_t chunks = 0;
+    if (!set || H5Dget_num_chunks(set.get(), h5::Id(H5Dget_space(set.get()), H5Sclose).get(), &chunks) < 0) {
+      resume_note_ = "discarding " + partial_path_ + ": its index of " + c.path + " does not read back";
       close_all();
       return false;
     }
@@ -205,9 +216,7 @@ bool H5Writer::open_partial(const OutputInfo &info) {
 
 void H5Writer::create(const Problem &problem, const OutputInfo &info) {
   partial_.create();
-  file_ = h5::Id(H5Fcreate(partial_path_.c_str(), H5F_ACC_TRUNC, h5::file_creation().get(),
-                           h5::file_access().get()),
-                 H5Fclose);
+  file_ = h5::create_file(partial_path_);
   if (!file_) {
     partial_.remove();
     fail(final_path_, "cannot create " + partial_path_ + ": " + std::strerror(errno));
