@@ -30,8 +30,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # The tests compare against the seed's loop in numpy and read HDF5 from Python.
-if [ "$want_tests" = 1 ] && ! python3 -c "import numpy, h5py, matplotlib" 2>/dev/null; then
-  echo "setup: installing numpy, h5py and matplotlib for python3 (scripts/requirements.txt)" >&2
+if [ "$want_tests" = 1 ] && ! python3 -c "import numpy, h5py, matplotlib, pytest" 2>/dev/null; then
+  echo "setup: installing numpy, h5py, matplotlib and pytest for python3 (scripts/requirements.txt)" >&2
   requirements="$(dirname "$0")/requirements.txt"
   python3 -m pip install -q -r "$requirements" 2>/dev/null ||
     python3 -m pip install -q --break-system-packages -r "$requirements"

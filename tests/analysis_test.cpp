@@ -6,21 +6,58 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <random>
 
 namespace lrf::test {
 namespace {
 
-Curve curve(const std::vector<double> &lr, const std::vector<double> &loss) {
+// A trial view over a row given by hand (lrfinder's own rule reads the lr row as it is).
+TrialView row(const std::vector<double> &lr, const std::vector<double> &loss) {
   EXPECT_EQ(lr.size(), loss.size());
-  return Curve{lr.data(), loss.data(), static_cast<std::int32_t>(loss.size())};
+  return TrialView{loss.data(), lr.data(), 1, static_cast<std::int32_t>(loss.size()) - 1, Status::diverged,
+                   Scan::exp, 2, 500};
 }
 
-std::vector<double> powers_of_ten(int n) {
-  std::vector<double> lr;
-  for (int i = 0; i < n; ++i)
-    lr.push_back(std::pow(10.0, i));
-  return lr;
+double own_steep(const std::vector<double> &lr, const std::vector<double> &loss, CurveOptions o = {}) {
+  std::vector<double> scratch(2 * loss.size() + 8);
+  return rules::steep(rules::own_curve(row(lr, loss), o, scratch.data()));
+}
+
+// An exp scan from 1 by `factor`: rate(i) = factor^i exactly for small powers of 2 or 10.
+struct Scanned {
+  std::vector<double> lr, loss;
+  TrialView view;
+  Scanned(double factor, std::vector<double> losses) : loss(std::move(losses)) {
+    double r = 1;
+    lr.push_back(r);
+    for (std::size_t k = 1; k < loss.size(); ++k, r *= factor)
+      lr.push_back(r);
+    view = TrialView{loss.data(), lr.data(), 1, static_cast<std::int32_t>(loss.size()) - 1, Status::diverged,
+                     Scan::exp, factor, 500};
+  }
+  // A fastai list over iterations [0, n) of the losses.
+  rules::FastaiList list() const { return rules::FastaiList{view, loss.data(), 0, view.steps + 1}; }
+};
+
+TEST(IeeeLog, WithinOneUlpOfLibmAndExactWhereLibmIs) {
+  std::mt19937_64 random(1);
+  std::uniform_real_distribution<double> exponent(-700, 700);
+  int off = 0;
+  for (int i = 0; i < 100000; ++i) {
+    const double x = std::exp(exponent(random)), mine = ieee_log(x), libm = std::log(x);
+    if (mine != libm) {
+      ++off;
+      ASSERT_EQ(std::nextafter(mine, libm), libm) << x;
+    }
+  }
+  EXPECT_LT(off, 6000); // about 4%
+  EXPECT_EQ(ieee_log(1), 0);
+  EXPECT_EQ(ieee_log(2), 0.69314718055994529);
+  EXPECT_EQ(ieee_log(5e-324), -744.44007192138122);
+  EXPECT_EQ(ieee_log(0), -INFINITY);
+  EXPECT_TRUE(std::isnan(ieee_log(-1)));
+  EXPECT_EQ(ieee_log(INFINITY), INFINITY);
 }
 
 TEST(Rules, SteepIsTheSteepestDropPerLnLrUpToTheLowestLoss) {
@@ -28,45 +65,44 @@ TEST(Rules, SteepIsTheSteepestDropPerLnLrUpToTheLowestLoss) {
   // loss: 10   9.9  9    5    1    100
   // slopes per ln(lr) from k=2: -0.9/ln10, -4/ln10, -4/ln10 (tie: the first wins), then past the minimum.
   const std::vector<double> lr{1e-3, 1e-3, 1e-2, 1e-1, 1, 10};
-  EXPECT_EQ(rule_steep(curve(lr, {10, 9.9, 9, 5, 1, 100})), 1e-1);
+  EXPECT_EQ(own_steep(lr, {10, 9.9, 9, 5, 1, 100}), 1e-1);
   // A loss that never falls has no answer; nor one whose only drop is at the repeated base_lr.
-  EXPECT_TRUE(std::isnan(rule_steep(curve(lr, {1, 2, 3, 4, 5, 6}))));
-  EXPECT_TRUE(std::isnan(rule_steep(curve(lr, {10, 1, 2, 3, 4, 5}))));
-  EXPECT_TRUE(std::isnan(rule_steep(Curve{lr.data(), lr.data(), 0})));
+  EXPECT_TRUE(std::isnan(own_steep(lr, {1, 2, 3, 4, 5, 6})));
+  EXPECT_TRUE(std::isnan(own_steep(lr, {10, 1, 2, 3, 4, 5})));
+  // Cut before the first non-finite loss: the drop after it is not read.
+  EXPECT_TRUE(std::isnan(own_steep(lr, {10, 10, NAN, 1, 2, 3})));
 }
 
-TEST(Rules, SteepFastaiSearchesTheWholeCurve) {
-  // lr doubles; slopes per ln2: -2, -5, +17, -15. The lowest loss is at k=2: steep stops there (lr 4),
-  // fastai's form goes on to the drop after the rise (lr 16): past the divergence on oscillating curves.
-  const std::vector<double> lr{1, 2, 4, 8, 16};
-  const std::vector<double> loss{10, 8, 3, 20, 5};
-  EXPECT_EQ(rule_steep(curve(lr, loss)), 4);
-  EXPECT_EQ(rule_steep_fastai(curve(lr, loss)), 16);
+TEST(Rules, FastaiSteepAnswersTheRateBeforeTheDrop) {
+  // rates double; grads per ln2 between neighbours: -2, -5, +17, -15: the steepest is the last pair, and
+  // fastai answers lrs[argmin] = the rate of its first point, 8 (lrfinder's steep stops at the lowest loss).
+  Scanned s(2, {10, 8, 3, 20, 5});
+  EXPECT_EQ(rules::fastai_steep(s.list()), 8);
   // fastai answers even where the loss only rises: the least positive slope (a tie: the first).
-  EXPECT_EQ(rule_steep_fastai(curve({1, 2, 4}, {1, 2, 3})), 2);
-  EXPECT_TRUE(std::isnan(rule_steep_fastai(curve({1}, {1}))));
+  EXPECT_EQ(rules::fastai_steep(Scanned(2, {1, 2, 3}).list()), 1);
+  EXPECT_TRUE(std::isnan(rules::fastai_steep(Scanned(2, {1}).list())));
 }
 
-TEST(Rules, MinimumIsTheLrAtTheLowestLossOverTen) {
-  EXPECT_DOUBLE_EQ(rule_minimum(curve({1, 2, 4, 8, 16}, {10, 8, 3, 20, 5})), 0.4);
-  EXPECT_DOUBLE_EQ(rule_minimum(curve({1, 2, 4}, {5, 3, 3})), 0.2); // a tie: the first
-  EXPECT_DOUBLE_EQ(rule_minimum(curve({1, 2}, {1, 2})), 0.1);       // fastai answers even so
+TEST(Rules, FastaiMinimumIsTheRateAtTheLowestLossOverTen) {
+  EXPECT_DOUBLE_EQ(rules::fastai_minimum(Scanned(2, {10, 8, 3, 20, 5}).list()), 0.4);
+  EXPECT_DOUBLE_EQ(rules::fastai_minimum(Scanned(2, {5, 3, 3}).list()), 0.2); // a tie: the first
+  EXPECT_DOUBLE_EQ(rules::fastai_minimum(Scanned(2, {1, 2}).list()), 0.1);     // fastai answers even so
 }
 
-TEST(Rules, ValleyFollowsFastai) {
+TEST(Rules, FastaiValleyByHand) {
   // losses 5 4 6 3 2 7 1 8: the longest strictly decreasing subsequences ending at each point have lengths
   // lds = 1 2 1 3 4 1 5 1 (5 4 3 2 1 ends at i = 6). fastai: max_end = 6, max_start = 6 - 5 = 1,
-  // sections = 5/3, idx = 1 + int(5/3) + int(5/6) = 2: lr[2] = 100.
-  EXPECT_EQ(rule_valley(curve(powers_of_ten(8), {5, 4, 6, 3, 2, 7, 1, 8})), 100);
-  // fastai's quirk: a longest run of 2 at the start gives max_start = -1 and idx = -1, the last lr.
-  EXPECT_EQ(rule_valley(curve({1, 2, 3, 4, 5}, {2, 1, 3, 4, 5})), 5);
-  EXPECT_EQ(rule_valley(curve({7}, {3})), 7);
-  EXPECT_TRUE(std::isnan(rule_valley(Curve{nullptr, nullptr, 0})));
+  // sections = 5/3, idx = 1 + int(5/3) + int(5/6) = 2: lrs[2] = 100.
+  std::vector<double> tail(16);
+  EXPECT_EQ(rules::fastai_valley(Scanned(10, {5, 4, 6, 3, 2, 7, 1, 8}).list(), tail.data()), 100);
+  // fastai's quirk: a longest run of 2 at the start gives max_start = -1 and idx = -1, the last rate.
+  EXPECT_EQ(rules::fastai_valley(Scanned(10, {2, 1, 3, 4, 5}).list(), tail.data()), 1e4);
+  EXPECT_EQ(rules::fastai_valley(Scanned(10, {3}).list(), tail.data()), 1);
 }
 
 // fastai's valley as written (O(n^2), max_start updated inside the inner loop), to check the O(n log n)
 // version on random curves with many ties.
-double fastai_valley(const std::vector<double> &lrs, const std::vector<double> &losses) {
+double quadratic_valley(const std::vector<double> &lrs, const std::vector<double> &losses) {
   const int n = static_cast<int>(losses.size());
   int max_start = 0, max_end = 0;
   std::vector<int> lds(n, 1);
@@ -84,49 +120,50 @@ double fastai_valley(const std::vector<double> &lrs, const std::vector<double> &
   return lrs[idx < 0 ? idx + n : idx];
 }
 
-TEST(Rules, ValleyEqualsFastaisQuadraticLoop) {
+TEST(Rules, FastaiValleyEqualsItsQuadraticLoop) {
   std::mt19937 random(7);
+  std::vector<double> tail(64);
   for (int trial = 0; trial < 2000; ++trial) {
     const int n = 1 + static_cast<int>(random() % 60);
-    std::vector<double> lr, loss;
-    for (int i = 0; i < n; ++i) {
-      lr.push_back(1e-6 * (i + 1));
+    std::vector<double> loss;
+    for (int i = 0; i < n; ++i)
       loss.push_back(static_cast<double>(random() % 12)); // few values: many ties
-    }
-    ASSERT_EQ(rule_valley(curve(lr, loss)), fastai_valley(lr, loss)) << "trial " << trial;
+    Scanned s(1.5, loss);
+    std::vector<double> rates;
+    for (int i = 0; i < n; ++i)
+      rates.push_back(rules::rate(s.view, i));
+    ASSERT_EQ(rules::fastai_valley(s.list(), tail.data()), quadratic_valley(rates, loss)) << "trial " << trial;
   }
 }
 
-TEST(Rules, GradientIsLightningsCentralDifferencesAgainstLog10Lr) {
-  // 10 points skipped at the start and 1 at the end; in between x = log10(lr) = 0, 1, 3, 4 (uneven) and
-  // loss 0, -1, -5, -5.5. numpy.gradient: ends (f1-f0)/1 = -1 and (f3-f2)/1 = -0.5; inside, with
-  // h1, h2 the spacings before and after, -h2/(h1(h1+h2)) f0 + (h2-h1)/(h1 h2) f1 + h1/(h2(h1+h2)) f2:
-  // at x=1 (h 1, 2): -0.5 - 5/6 = -4/3; at x=3 (h 2, 1): 1/6 + 2.5 - 11/3 = -1. argmin: x = 1, lr 10.
-  std::vector<double> lr, loss;
-  for (int i = 0; i < 10; ++i) {
-    lr.push_back(1e-9 * (i + 1));
-    loss.push_back(-100); // would win if not skipped
-  }
-  for (double x : {0.0, 1.0, 3.0, 4.0})
-    lr.push_back(std::pow(10.0, x));
-  for (double f : {0.0, -1.0, -5.0, -5.5})
-    loss.push_back(f);
-  lr.push_back(1e5);
-  loss.push_back(-1e9); // the last point, skipped
-  EXPECT_EQ(rule_gradient(curve(lr, loss)), 10);
-  // Fewer than 2 points left after the skips: no answer.
-  Curve c = curve(lr, loss);
-  c.n = 12;
-  EXPECT_TRUE(std::isnan(rule_gradient(c)));
-  c.n = 13; // two points: both ends (f1 - f0)/h: a tie, the first
-  EXPECT_EQ(rule_gradient(c), 1);
+TEST(Rules, RatesContinueTheScanPastTheRow) {
+  // Row lr = 1, 1, 3 (linear, factor 2, two steps): r_0 = 1, r_1 = 3, then 5, 7 by the same additions.
+  const std::vector<double> lr{1, 1, 3}, loss{3, 2, 1};
+  TrialView t{loss.data(), lr.data(), 1, 2, Status::stalled, Scan::linear, 2, 10};
+  EXPECT_EQ(rules::rate(t, 0), 1);
+  EXPECT_EQ(rules::rate(t, 1), 3);
+  EXPECT_EQ(rules::rate(t, 2), 5);
+  EXPECT_EQ(rules::rate(t, 3), 7);
+  // A stalled trial's losses past the row are NaN; a diverged one has none.
+  double l = 0;
+  EXPECT_TRUE(rules::measured(t, 3, l) && std::isnan(l));
+  t.status = Status::diverged;
+  EXPECT_FALSE(rules::measured(t, 3, l));
 }
 
-TEST(Rules, IgniteIsCentralDifferencesUpToTheMinimum) {
-  // Up to the lowest loss (k = 4): grads (loss[k+1] - loss[k-1])/2 at k = 1..3: -2, -3.5, -2.5: k = 2.
-  EXPECT_EQ(rule_ignite(curve({1, 2, 3, 4, 5, 6}, {10, 9, 6, 2, 1, 5})), 3);
-  // Fewer than 3 points up to the minimum: ignite raises; no answer.
-  EXPECT_TRUE(std::isnan(rule_ignite(curve({1, 2, 3, 4}, {3, 1, 2, 5}))));
+TEST(Rules, IgniteAnswersTheRateOfTheNextIteration) {
+  // The first loss as it is, then 0.05 * loss + 0.95 * previous: 100, 99.5, 98.525, 97.09875, 95.2438...;
+  // the lowest is the last, and the grads 0.5 * (next - previous) at the inner points 1..3 are -0.7375,
+  // -1.200625, -1.640...: point 3, and ignite answers the rate logged with it, r_(3+1) = 16 (rates double).
+  Scanned s(2, {100, 90, 80, 70, 60});
+  std::vector<double> scratch(1024);
+  const std::int32_t n = rules::exp_smoothed_record(s.view, 500, scratch.data());
+  ASSERT_EQ(n, 5);
+  EXPECT_EQ(scratch[1], 0.05 * 90 + (1 - 0.05) * 100);
+  EXPECT_EQ(rules::ignite(s.view, scratch.data(), n), 16);
+  // Fewer than 3 points up to the lowest: ignite raises; no answer.
+  Scanned early(2, {100, 1, 1000, 1000}); // smoothed 100, 95.05, 140.3, 183.3
+  EXPECT_TRUE(std::isnan(rules::ignite(early.view, scratch.data(), rules::exp_smoothed_record(early.view, 500, scratch.data()))));
 }
 
 TEST(Smoothing, ParsesTheThreeForms) {
@@ -147,41 +184,40 @@ TEST(Smoothing, ParsesTheThreeForms) {
 
 TEST(Smoothing, DebiasedAndPlainEmaByHand) {
   const std::vector<double> loss{4, 2, 8}, lr{1, 1, 2};
-  std::vector<double> buffer;
-  AnalysisOptions o;
+  std::vector<double> scratch(16);
+  CurveOptions o;
   // Debiased, beta 0.5: averages 2, 2, 5 over 1 - 0.5^(k+1) = 0.5, 0.75, 0.875: 4, 8/3, 40/7.
   o.smooth = Smoothing{Smoothing::Kind::ema_debiased, 0.5};
-  Curve c = prepare_curve(loss.data(), lr.data(), 2, o, buffer);
+  rules::Curve c = rules::own_curve(row(lr, loss), o, scratch.data());
   ASSERT_EQ(c.n, 3);
   EXPECT_DOUBLE_EQ(c.loss[0], 4);
   EXPECT_DOUBLE_EQ(c.loss[1], 8.0 / 3);
   EXPECT_DOUBLE_EQ(c.loss[2], 40.0 / 7);
   // Plain, beta 0.5, from the first loss: 4, 3, 5.5.
   o.smooth = Smoothing{Smoothing::Kind::ema, 0.5};
-  c = prepare_curve(loss.data(), lr.data(), 2, o, buffer);
+  c = rules::own_curve(row(lr, loss), o, scratch.data());
   EXPECT_EQ(std::vector<double>(c.loss, c.loss + 3), (std::vector<double>{4, 3, 5.5}));
   // None: the stored row itself.
   o.smooth = Smoothing{};
-  EXPECT_EQ(prepare_curve(loss.data(), lr.data(), 2, o, buffer).loss, loss.data());
+  EXPECT_EQ(rules::own_curve(row(lr, loss), o, scratch.data()).loss, loss.data());
 }
 
 TEST(Smoothing, CutAtTheFirstNonFiniteThenSkip) {
   const std::vector<double> lr{1, 1, 2, 3, 4, 5}, loss{6, 5, 4, NAN, 2, 1};
-  std::vector<double> buffer;
-  AnalysisOptions o;
-  Curve c = prepare_curve(loss.data(), lr.data(), 5, o, buffer);
+  std::vector<double> scratch(16);
+  CurveOptions o;
+  rules::Curve c = rules::own_curve(row(lr, loss), o, scratch.data());
   EXPECT_EQ(c.n, 3); // before the NaN
   o.skip_begin = 1;
   o.skip_end = 1;
-  c = prepare_curve(loss.data(), lr.data(), 5, o, buffer);
+  c = rules::own_curve(row(lr, loss), o, scratch.data());
   ASSERT_EQ(c.n, 1);
   EXPECT_EQ(c.lr, lr.data() + 1);
   EXPECT_EQ(c.loss[0], 5);
-  o.skip_begin = 5; // more than there is: an empty curve, and every rule says NaN
-  c = prepare_curve(loss.data(), lr.data(), 5, o, buffer);
+  o.skip_begin = 5; // more than there is: an empty curve, and no answer
+  c = rules::own_curve(row(lr, loss), o, scratch.data());
   EXPECT_EQ(c.n, 0);
-  for (std::size_t r = 0; r < rule_names().size(); ++r)
-    EXPECT_TRUE(std::isnan(apply_rule(r, c))) << rule_names()[r];
+  EXPECT_TRUE(std::isnan(rules::steep(c)));
 }
 
 TEST(Statistics, QuantilesAreNumpysPercentiles) {
@@ -285,24 +321,26 @@ TEST(Suggest, FillsEveryRuleAndTheHeadline) {
   Problem p = seed_problem();
   Batch b = planned_batch(p, 40);
   AnalysisOptions o;
-  o.suggest = "valley";
+  o.suggest = "fastai-valley";
   o.smooth = Smoothing{Smoothing::Kind::ema_debiased, 0.9};
   o.skip_begin = 2;
   suggest(p, o, b);
   ASSERT_EQ(b.suggest.size(), rule_names().size());
-  const auto row = static_cast<std::size_t>(p.row_length());
-  std::vector<double> buffer;
+  const auto row_length = static_cast<std::size_t>(p.row_length());
+  const std::vector<double> debias = debias_table(p.config.epochs);
+  std::vector<double> scratch(static_cast<std::size_t>(rule_scratch(p.config.epochs)));
   for (std::size_t i = 0; i < 40; ++i) {
-    Curve c = prepare_curve(&b.loss[i * row], &b.lr[i * row], b.steps[i], o, buffer);
-    for (std::size_t r = 0; r < rule_names().size(); ++r) {
-      const double want = apply_rule(r, c);
-      EXPECT_TRUE(b.suggest[r][i] == want || (std::isnan(want) && std::isnan(b.suggest[r][i])));
-    }
+    const TrialView t{&b.loss[i * row_length], &b.lr[i * row_length], 1, b.steps[i], b.status[i], b.scan[i],
+                      b.factor[i], p.config.epochs};
+    double want[kRuleCount];
+    suggest_all(t, o.curve(), RuleTables{debias.data()}, scratch.data(), want);
+    for (std::size_t r = 0; r < rule_names().size(); ++r)
+      EXPECT_EQ(std::memcmp(&b.suggest[r][i], &want[r], sizeof(double)), 0) << rule_names()[r];
   }
-  EXPECT_EQ(b.suggested_lr, b.suggest[3]);
+  EXPECT_EQ(b.suggested_lr, b.suggest[static_cast<int>(Rule::fastai_valley)]);
   Summary s;
   s.add(b);
-  EXPECT_EQ(s.headline_rule(), "valley");
+  EXPECT_EQ(s.headline_rule(), "fastai-valley");
   o.suggest = "nonsense";
   EXPECT_THROW(suggest(p, o, b), InputError);
 }

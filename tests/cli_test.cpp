@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+
 namespace lrf::test {
 namespace {
 
@@ -40,6 +43,37 @@ TEST_F(Cli, DataAndTrialsFromCsv) {
   Outcome o = lrfinder("run --data data.csv --trials-from trials.csv -o t.h5");
   ASSERT_EQ(o.code, 0) << o.err;
   EXPECT_NE(o.out.find("2 trials on"), std::string::npos) << o.out;
+}
+
+TEST_F(Cli, StopFactorEndsATrialAtFTimesItsLowestLoss) {
+  ASSERT_EQ(lrfinder("run -q -n 64 --backend serial --stop-factor 4 -o s.h5").code, 0);
+  ResultFile f((dir_ / "s.h5").string());
+  EXPECT_EQ(f.problem().config.stop_factor, 4);
+  Batch b;
+  f.read(0, 64, b, true);
+  const auto row = static_cast<std::size_t>(f.problem().row_length());
+  for (std::size_t i = 0; i < 64; ++i) {
+    ASSERT_EQ(b.status[i], Status::rose) << i;
+    double lowest = b.loss[i * row];
+    for (std::int32_t k = 1; k < b.steps[i]; ++k) { // every loss before the last stays within 4x
+      lowest = std::min(lowest, b.loss[i * row + static_cast<std::size_t>(k)]);
+      ASSERT_LE(b.loss[i * row + static_cast<std::size_t>(k)], 4 * lowest) << i;
+    }
+    EXPECT_GT(b.loss[i * row + static_cast<std::size_t>(b.steps[i])], 4 * lowest) << i;
+  }
+  expect_rejected("run --stop-factor 1", "lrfinder: error: --stop-factor: '1' is not a number > 1");
+}
+
+TEST_F(Cli, EndLrSetsTheFactorsThatReachIt) {
+  ASSERT_EQ(lrfinder("run -q -n 4 --backend serial --end-lr 10 --epochs 100 -o e.h5").code, 0);
+  ResultFile f((dir_ / "e.h5").string());
+  Batch b;
+  f.read(0, 4, b, false);
+  EXPECT_EQ(b.factor[0], (10 - 1e-7) / 100); // linear
+  EXPECT_EQ(b.factor[1], std::pow(10 / 1e-7, 1.0 / 100)); // exp
+  expect_rejected("run --end-lr 1e-8", "lrfinder: error: --end-lr 1e-08 must be above --base-lr 1e-07");
+  expect_rejected("run --end-lr 1 --exp-factors 1.2", "lrfinder: error: --end-lr excludes --exp-factors");
+  expect_rejected("run --end-lr 1 --trials-from t.csv", "lrfinder: error: --end-lr excludes --trials-from");
 }
 
 TEST_F(Cli, InfoListsBackends) {

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdio>
 
 namespace lrf::test {
@@ -79,7 +80,7 @@ TEST(Report, Json) {
       capture([&](std::FILE *out) { print_json(out, s, LinearReference{25}, "dir/\"a\".h5"); });
   EXPECT_TRUE(has(json, "\"file\": \"dir/\\\"a\\\".h5\",\n")) << json;
   EXPECT_TRUE(has(json, "\"trials\": 4,\n  \"steps\": 100,\n")) << json;
-  EXPECT_TRUE(has(json, "\"status\": {\"diverged\": 2, \"completed\": 1, \"stalled\": 1}")) << json;
+  EXPECT_TRUE(has(json, "\"status\": {\"diverged\": 2, \"completed\": 1, \"stalled\": 1, \"rose\": 0}")) << json;
   EXPECT_TRUE(has(json, "\"reference\": {\"c\": 25, \"lr_star\": 0.02, \"lr_diverge\": 0.04}")) << json;
   EXPECT_TRUE(
       has(json, "\"headline\": {\"rule\": \"steep\", \"trials\": 4, \"answered\": 4, \"median\": 0.0025"))
@@ -109,14 +110,50 @@ TEST_F(ReportCli, ReportsAResultFile) {
   EXPECT_TRUE(has(o.out, "\"headline\": {\"rule\": \"steep\", \"trials\": 64")) << o.out;
 }
 
+TEST_F(ReportCli, TheAnswerIsOneRateOrTheModesWhereTheScansDisagree) {
+  // The seed's data: every linear trial answers 0.0025 and every exp trial 0.000707; the overall median
+  // is a rate no trial gave.
+  ASSERT_EQ(lrfinder("run -q -n 400 -o both.h5").code, 0);
+  Outcome o = lrfinder("report both.h5");
+  EXPECT_TRUE(has(o.out, "\n  answer       no single lr: the answers (rule steep, median of all 0.0016) split into 2 "
+                         "modes: lr = 0.000707 (200 trials: exp 1.1), lr = 0.0025 (200 trials: linear 0.0005); "
+                         "use the mode of the scan you will run\n"))
+      << o.out;
+  o = lrfinder("report --json both.h5");
+  EXPECT_TRUE(has(o.out, "\"answer\": {\"lr\": null, \"median_ci95\": [null, null], \"modes\": [{\"lr\": 0.000707"))
+      << o.out;
+  ASSERT_EQ(lrfinder("run -q -n 400 --scan linear -o linear.h5").code, 0);
+  o = lrfinder("report linear.h5");
+  EXPECT_TRUE(has(o.out, "\n  answer       use lr = 0.0025 (rule steep, median of 400 trials, 95% CI [0.0025, 0.0025])\n"))
+      << o.out;
+}
+
+TEST_F(ReportCli, AScanWhoseTrialsNeverDivergedIsWarnedAbout) {
+  // Noisy data: the linear trials' w stops moving (stalled) long before lr reaches 1/c.
+  std::string csv = "x,y\n";
+  for (int i = 0; i < 300; ++i) {
+    const double x = -2 + 7.0 * i / 299;
+    char line[64];
+    std::snprintf(line, sizeof line, "%.17g,%.17g\n", x, 0.7 * x + 0.4 * std::sin(i * 1.7));
+    csv += line;
+  }
+  write("wobble.csv", csv);
+  ASSERT_EQ(lrfinder("run -q -n 400 --data wobble.csv -o w.h5").code, 0);
+  Outcome o = lrfinder("report w.h5");
+  EXPECT_TRUE(has(o.out, "\n  warning      200 of the 200 linear trials never diverged (completed 0, stalled 200): the "
+                         "scan ended before the loss blew up, so their answers may be far too low; scan faster (a "
+                         "larger --linear-factors, or --end-lr)\n"))
+      << o.out;
+}
+
 TEST_F(ReportCli, TheRunsHeadlineRuleAndAnalysisOptions) {
-  ASSERT_EQ(lrfinder("run -n 64 -q -o v.h5 --suggest valley --smooth ema-debiased:0.98 --skip-begin 2 "
+  ASSERT_EQ(lrfinder("run -n 64 -q -o v.h5 --suggest fastai-valley --smooth ema-debiased:0.98 --skip-begin 2 "
                      "--skip-end 1")
                 .code,
             0);
   Outcome o = lrfinder("report v.h5");
   ASSERT_EQ(o.code, 0) << o.err;
-  EXPECT_TRUE(has(o.out, "with a suggestion (rule valley)")) << o.out;
+  EXPECT_TRUE(has(o.out, "with a suggestion (rule fastai-valley)")) << o.out;
 }
 
 TEST_F(ReportCli, BadFiles) {
@@ -167,7 +204,7 @@ TEST_F(ReportCli, BadAnalysisOptions) {
   expect_rejected("run --skip-end x", "lrfinder: error: --skip-end: 'x' is not a whole number >= 0");
   expect_rejected(
       "run --suggest best",
-      "lrfinder: error: --suggest: best not in {steep,steep-fastai,minimum,valley,gradient,ignite}");
+      "lrfinder: error: --suggest: best not in {steep,fastai-valley,fastai-slide,fastai-steep,fastai-minimum,lightning,torch-lr-finder,ignite}");
   EXPECT_TRUE(fs::is_empty(dir_) || fs::directory_iterator(dir_) == fs::directory_iterator());
 }
 

@@ -1,28 +1,21 @@
-// The suggestion rules: each trial's suggested learning rate under every rule (fastai, Lightning,
-// pytorch-ignite and the bounded `steep`), and the linear model's own reference rate.
+// The suggestion rules on the host: every trial of a batch through core/library_rules.hpp's rules (which
+// are the same code a device runs), and the linear model's own reference rate.
 #pragma once
 
 #include "analysis/curve.hpp"
 #include "core/batch.hpp"
+#include "core/library_rules.hpp"
 
 #include <string>
 #include <vector>
 
 namespace lrf {
 
-// The rules (README "Suggestion rules" gives each formula and its origin). Each returns a learning rate,
-// or NaN where it has no answer. Ties go to the first index, as numpy's and torch's argmin.
-double rule_steep(const Curve &c);        // steepest drop per ln(lr), up to the lowest loss
-double rule_steep_fastai(const Curve &c); // fastai's steep: steepest slope over the whole curve
-double rule_minimum(const Curve &c);      // fastai's minimum: lr at the lowest loss / 10
-double rule_valley(const Curve &c);       // fastai's valley: about halfway along the longest decreasing run
-double rule_gradient(const Curve &c);     // Lightning: central differences against log10(lr)
-double rule_ignite(const Curve &c);       // pytorch-ignite: central differences up to the minimum
-
-// The suggestion rules, in the order of Batch::suggest and of /trials/suggest/<rule> in the file.
+// The rules' names (rule_name), in the order of Rule, Batch::suggest and /trials/suggest/<rule>.
 const std::vector<std::string> &rule_names();
-// Rule r of rule_names() applied to a curve.
-double apply_rule(std::size_t r, const Curve &c);
+
+// RuleTables::debias for a run of `epochs`: 1 - 0.98**k for k = 0..epochs + 1, with libm's pow (Python's).
+std::vector<double> debias_table(std::int32_t epochs);
 
 // Fills batch.suggest (every rule) and batch.suggested_lr (the headline rule) from the trajectories.
 void suggest(const Problem &problem, const AnalysisOptions &options, Batch &batch);

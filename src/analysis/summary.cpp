@@ -44,6 +44,8 @@ void Summary::insert(Group group) {
     }
     for (std::size_t r = 0; r < rules_.size(); ++r)
       all.rules[r].merge(g.rules[r]);
+    for (std::size_t k = 0; k < all.status.size(); ++k)
+      all.status[k] += g.status[k];
   }
   groups_ = std::move(kept);
   groups_.insert(std::upper_bound(groups_.begin(), groups_.end(), all, before), std::move(all));
@@ -79,6 +81,7 @@ void Summary::add(const Batch &batch) {
     ++status[static_cast<std::size_t>(batch.status[i])];
     headline_.add(batch.suggested_lr[i]);
     Group &g = group_of(batch.scan[i], batch.factor[i]);
+    ++g.status[static_cast<std::size_t>(batch.status[i])];
     for (std::size_t r = 0; r < rules_.size(); ++r)
       g.rules[r].add(batch.suggest[r][i]);
   }
@@ -103,6 +106,8 @@ void Summary::merge(const Summary &other) {
   suggested = headline_.answered();
   for (const Group &g : other.groups_) {
     Group &mine = group_of(g.scan, g.factor);
+    for (std::size_t k = 0; k < mine.status.size(); ++k)
+      mine.status[k] += g.status[k];
     for (std::size_t r = 0; r < rules_.size(); ++r)
       mine.rules[r].merge(g.rules[r]);
   }

@@ -24,6 +24,7 @@ public:
     Scan scan;
     double factor; // NaN: the scan's factors are drawn
     std::vector<Distribution> rules;
+    std::array<std::int64_t, kStatusCount> status{}; // its trials by Status
   };
 
   explicit Summary(std::vector<std::string> rules = rule_names());
@@ -33,7 +34,7 @@ public:
 
   std::int64_t trials = 0;
   std::int64_t steps = 0;               // updates performed, all trials
-  std::array<std::int64_t, kStatusCount> status{}; // by Status: diverged, completed, stalled
+  std::array<std::int64_t, kStatusCount> status{}; // by Status: diverged, completed, stalled, rose
   std::int64_t suggested = 0;           // trials with a headline suggestion
 
   // The q-quantile (0..1) of the headline suggestions (/trials/suggested_lr); NaN if none.

@@ -20,6 +20,7 @@
 #include <csignal>
 #include <cstdio>
 #include <memory>
+#include <tuple>
 #include <unistd.h>
 
 namespace lrf {
@@ -32,6 +33,7 @@ struct RunOptions {
   PlanOptions plan; // all but which scans run
   Scans scans = Scans::both;
   RunConfig config;
+  double end_lr = 0; // > 0: the scans' factors are those that reach it after --epochs updates
   BackendKind backend = BackendKind::automatic;
   BackendOptions backend_options;
   std::int64_t batch = 0;
@@ -117,21 +119,33 @@ void setup_run_options(CLI::App &app, RunOptions &o) {
       ->check(count_at_least(1));
   app.add_option("--base-lr", o.config.base_lr, "first learning rate")
       ->capture_default_str()
-      ->check(positive_number());
+      ->check(number_above(0));
   app.add_option("--diverge", o.config.diverge, "a loss above this ends a trial")
       ->capture_default_str()
       ->check(finite_number("a finite number"));
+  app.add_option("--stop-factor", o.config.stop_factor,
+                 "a loss above F times the lowest so far ends a trial (status rose), as fastai's "
+                 "stop_div (4) and torch-lr-finder's diverge_th (5) end a scan; default: off")
+      ->type_name("F")
+      ->check(number_above(1));
   add_choice<Scans>(app, "--scan", o.scans,
                     {{"linear", Scans::linear}, {"exp", Scans::exp}, {"both", Scans::both}},
                     "learning-rate scan: linear (lr += f), exp (lr *= f), both (half each)");
+  auto *end_lr = app.add_option("--end-lr", o.end_lr,
+                                 "scan from --base-lr to X in --epochs updates, the fastai way: exp factor "
+                                 "(X/base-lr)^(1/epochs), linear factor (X - base-lr)/epochs")
+                     ->type_name("X")
+                     ->check(number_above(0));
   add_parsed(
       app, "--linear-factors", o.plan.linear_factors,
       [](const std::string &t, FactorSpec &f) { return parse_factors(t, Scan::linear, f); }, "a,b,c|LO:HI",
-      "linear factors: a,b,c (trials cycle) or LO:HI (log-uniform)", describe(o.plan.linear_factors));
+      "linear factors: a,b,c (trials cycle) or LO:HI (log-uniform)", describe(o.plan.linear_factors))
+      ->excludes(end_lr);
   add_parsed(
       app, "--exp-factors", o.plan.exp_factors,
       [](const std::string &t, FactorSpec &f) { return parse_factors(t, Scan::exp, f); }, "a,b,c|LO:HI",
-      "exp factors (> 1): a,b,c or LO:HI", describe(o.plan.exp_factors));
+      "exp factors (> 1): a,b,c or LO:HI", describe(o.plan.exp_factors))
+      ->excludes(end_lr);
   app.add_option("--w-min", o.plan.w_min, "lowest start weight")
       ->capture_default_str()
       ->check(finite_number("finite"));
@@ -166,7 +180,8 @@ void setup_run_options(CLI::App &app, RunOptions &o) {
   app.add_option("--trials-from", o.trials_from,
                  "CSV with header start_weight,scan,factor: run exactly these trials")
       ->check(non_empty_path())
-      ->excludes(trials);
+      ->excludes(trials)
+      ->excludes(end_lr);
   add_parsed(
       app, "--shard", o.shard, parse_shard, "K/N",
       "K/N: run the K-th of N equal parts of the trials (default in a SLURM job array: its task)", "")
@@ -198,6 +213,19 @@ int run_run(RunOptions o, const std::string &cmdline) {
   if (!std::isfinite(plan_options.w_max - plan_options.w_min)) // the plan draws w_min + (w_max - w_min) * u
     throw InputError("--w-min " + shortest(plan_options.w_min) + " and --w-max " + shortest(plan_options.w_max) +
                      ": the range w-max - w-min is not finite");
+  if (o.end_lr > 0) {
+    const double base = o.config.base_lr, epochs = o.config.epochs;
+    if (!(o.end_lr > base))
+      throw InputError("--end-lr " + shortest(o.end_lr) + " must be above --base-lr " + shortest(base));
+    const double linear = (o.end_lr - base) / epochs, exp = std::pow(o.end_lr / base, 1 / epochs);
+    for (auto [scan, factor, spec] : {std::tuple{Scan::linear, linear, &plan_options.linear_factors},
+                                      std::tuple{Scan::exp, exp, &plan_options.exp_factors}}) {
+      if (std::string p = factor_problem(scan, factor); !p.empty())
+        throw InputError("--end-lr " + shortest(o.end_lr) + ": the " + scan_name(scan) + " factor it implies (" +
+                         shortest(factor) + ") is not valid: " + p);
+      *spec = FactorSpec{{factor}};
+    }
+  }
   if (!o.trials_from.empty()) {
     check_input("--trials-from " + o.trials_from, o.trials_from);
     plan_options.explicit_trials = read_trials(o.trials_from);

@@ -1,6 +1,7 @@
 #include "cli/options.hpp"
 
 #include "core/errors.hpp"
+#include "core/format.hpp"
 
 #include <cerrno>
 #include <cmath>
@@ -23,16 +24,16 @@ CLI::Validator finite_number(const char *what) {
       "NUMBER");
 }
 
-CLI::Validator positive_number() {
+CLI::Validator number_above(double lo) {
   return CLI::Validator(
-      [](std::string &s) -> std::string {
+      [lo](std::string &s) -> std::string {
         char *end = nullptr;
         double v = std::strtod(s.c_str(), &end);
-        if (s.empty() || *end != '\0' || !std::isfinite(v) || !(v > 0))
-          return "'" + s + "' is not a number > 0";
+        if (s.empty() || *end != '\0' || !std::isfinite(v) || !(v > lo))
+          return "'" + s + "' is not a number > " + shortest(lo);
         return "";
       },
-      "X>0");
+      "X>" + shortest(lo));
 }
 
 CLI::Validator count_at_least(long long lo) {

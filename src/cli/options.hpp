@@ -13,7 +13,7 @@ namespace lrf {
 
 // CLI11 validators whose messages name the value: "--trials: 'abc' is not a whole number >= 1".
 CLI::Validator finite_number(const char *what);
-CLI::Validator positive_number();
+CLI::Validator number_above(double lo); // finite and > lo
 CLI::Validator count_at_least(long long lo);
 CLI::Validator non_empty_path(); // "--data: the path is empty"
 

@@ -1,5 +1,7 @@
 #include "cli/report.hpp"
 
+#include "analysis/answer.hpp"
+
 #include <cmath>
 #include <cstdio>
 
@@ -16,15 +18,6 @@ std::string number(double v) {
 
 std::string range(double a, double b) {
   return std::isnan(a) ? "-" : "[" + number(a) + ", " + number(b) + "]";
-}
-
-std::string group_name(const Summary::Group &g) {
-  const char *scan = scan_name(g.scan);
-  if (std::isnan(g.factor))
-    return std::string(scan) + " drawn";
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%s %.6g", scan, g.factor);
-  return buf;
 }
 
 void print_row(std::FILE *out, const std::string &label, const Distribution &d, const LinearReference &ref) {
@@ -58,7 +51,31 @@ void print_steps(std::FILE *out, const Summary &s) {
   std::fprintf(out, "\n");
 }
 
+void print_answer(std::FILE *out, const Summary &s) {
+  const Answer a = answer(s);
+  const std::string rule = a.rule.empty() ? "" : "rule " + a.rule + ", ";
+  if (!a.modes.empty()) {
+    std::fprintf(out, "  answer       no single lr: the answers (%smedian of all %s) split into %zu modes:",
+                 rule.c_str(), number(s.quantile(0.5)).c_str(), a.modes.size());
+    for (std::size_t m = 0; m < a.modes.size(); ++m) {
+      const Answer::Mode &mode = a.modes[m];
+      std::string groups;
+      for (const std::string &g : mode.groups)
+        groups += (groups.empty() ? ": " : ", ") + g;
+      std::fprintf(out, "%s lr = %s (%lld trials%s)", m ? "," : "", number(mode.lr).c_str(),
+                   static_cast<long long>(mode.trials), groups.c_str());
+    }
+    std::fprintf(out, "; use the mode of the scan you will run\n");
+  } else if (a.answered > 0) {
+    std::fprintf(out, "  answer       use lr = %s (%smedian of %lld trials, 95%% CI %s)\n", number(a.lr).c_str(),
+                 rule.c_str(), static_cast<long long>(a.answered), range(a.ci[0], a.ci[1]).c_str());
+  }
+  for (const std::string &w : a.warnings)
+    std::fprintf(out, "  warning      %s\n", w.c_str());
+}
+
 void print_statistics(std::FILE *out, const Summary &s, const LinearReference &ref) {
+  print_answer(out, s);
   const std::string headline = s.headline_rule();
   if (s.suggested > 0)
     std::fprintf(out, "  suggested lr median %.3g, IQR [%.3g, %.3g] over %lld trials with a suggestion%s\n",

@@ -1,5 +1,6 @@
 #include "cli/report.hpp"
 
+#include "analysis/answer.hpp"
 #include "core/format.hpp"
 
 #include <cmath>
@@ -74,6 +75,21 @@ void print_json(std::FILE *out, const Summary &s, const LinearReference &ref, co
   std::fprintf(out, "  \"headline\": {\"rule\": %s, %s},\n",
                headline.empty() ? "null" : json_string(headline).c_str(),
                json_stats(s.headline(), ref).c_str());
+  const Answer a = answer(s);
+  std::string modes;
+  for (const Answer::Mode &m : a.modes) {
+    std::string groups;
+    for (const std::string &g : m.groups)
+      groups += (groups.empty() ? "" : ", ") + json_string(g);
+    modes += std::string(modes.empty() ? "" : ", ") + "{\"lr\": " + json_number(m.lr) +
+             ", \"trials\": " + std::to_string(m.trials) + ", \"groups\": [" + groups + "]}";
+  }
+  std::string warnings;
+  for (const std::string &w : a.warnings)
+    warnings += (warnings.empty() ? "" : ", ") + json_string(w);
+  std::fprintf(out, "  \"answer\": {\"lr\": %s, \"median_ci95\": [%s, %s], \"modes\": [%s], \"warnings\": [%s]},\n",
+               json_number(a.lr).c_str(), json_number(a.ci[0]).c_str(), json_number(a.ci[1]).c_str(),
+               modes.c_str(), warnings.c_str());
   std::fprintf(out, "  \"rules\": {\n");
   for (std::size_t r = 0; r < s.rules().size(); ++r) {
     std::fprintf(out, "    %s: {\n      \"all\": {%s},\n      \"groups\": [\n",

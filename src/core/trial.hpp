@@ -23,21 +23,27 @@
 namespace lrf {
 
 enum class Scan : std::uint8_t { linear = 0, exp = 1 };
-enum class Status : std::uint8_t { diverged = 0, completed = 1, stalled = 2 };
-constexpr int kStatusCount = 3;
+// How a trial ended: a loss above --diverge; all epochs run; w stopped moving; a loss above --stop-factor
+// times the lowest so far.
+enum class Status : std::uint8_t { diverged = 0, completed = 1, stalled = 2, rose = 3 };
+constexpr int kStatusCount = 4;
 
-// "linear", "exp"; "diverged", "completed", "stalled": the names reports and files use.
+// "linear", "exp"; "diverged", "completed", "stalled", "rose": the names reports and files use.
 constexpr const char *scan_name(Scan s) {
   return s == Scan::linear ? "linear" : "exp";
 }
 constexpr const char *status_name(Status s) {
-  return s == Status::diverged ? "diverged" : s == Status::completed ? "completed" : "stalled";
+  return s == Status::diverged    ? "diverged"
+         : s == Status::completed ? "completed"
+         : s == Status::stalled   ? "stalled"
+                                  : "rose";
 }
 
 struct RunConfig {
   double base_lr = 1e-7;     // first learning rate
   std::int32_t epochs = 500; // most updates per trial
   double diverge = 1e7;      // a recorded loss above this ends the trial
+  double stop_factor = 0;    // > 0: a recorded loss above this times the lowest so far ends the trial
 };
 
 // The data set, float64, n >= 1 points, and how numpy splits its sum: numpy before 2.3 reduces a
@@ -165,7 +171,8 @@ struct TrialState {
   double w;    // current weight
   double loss; // loss at w
   double lr;   // learning rate for the next update
-  double dldw; // gradient estimate for the next update (the secant of the last step; 1 at the start)
+  double dldw;   // gradient estimate for the next update (the secant of the last step; 1 at the start)
+  double lowest; // the lowest loss recorded so far
   std::int32_t step;
 };
 
@@ -183,7 +190,7 @@ LRF_HD LRF_INLINE void record(const TrajectoryOut &out, std::int32_t k, double l
 LRF_HD LRF_INLINE TrialState trial_start(const RunConfig &c, double w0, double loss0,
                                          const TrajectoryOut &out) {
   record(out, 0, c.base_lr, loss0, w0);
-  return TrialState{w0, loss0, c.base_lr, 1.0, 0};
+  return TrialState{w0, loss0, c.base_lr, 1.0, loss0, 0};
 }
 
 // The weight the next update moves to: w -= lr * dldw.
@@ -192,7 +199,7 @@ LRF_HD LRF_INLINE double next_weight(const TrialState &s) {
 }
 
 // One step of the seed's loop, given the new weight and its loss: secant gradient, record, grow lr, then
-// the stop rules. Returns false when the trial has ended and sets *status.
+// the stop rules (the seed's --diverge, then --stop-factor if set, a stalled w, the epochs). Returns false when the trial has ended and sets *status.
 LRF_HD LRF_INLINE bool trial_step(TrialState &s, const RunConfig &c, Scan scan, double factor, double w,
                                   double loss, const TrajectoryOut &out, Status *status) {
   bool stalled = w == s.w; // w did not move: the seed's secant is 0/0 and NaN from here on
@@ -203,8 +210,14 @@ LRF_HD LRF_INLINE bool trial_step(TrialState &s, const RunConfig &c, Scan scan, 
   s.w = w;
   s.loss = loss;
   s.dldw = dldw;
+  if (loss < s.lowest)
+    s.lowest = loss;
   if (loss > c.diverge) {
     *status = Status::diverged;
+    return false;
+  }
+  if (c.stop_factor > 0 && loss > c.stop_factor * s.lowest) {
+    *status = Status::rose;
     return false;
   }
   if (stalled) {

@@ -40,7 +40,8 @@ std::vector<Column> result_columns(const Storage &storage) {
                {"/trials/steps", i32, H5T_NATIVE_INT32, false, "meaning",
                 "updates performed; the trajectory has steps + 1 entries", F::steps},
                {"/trials/status", u8, H5T_NATIVE_UINT8, false, "codes",
-                "0: diverged (loss > diverge), 1: completed (ran all epochs), 2: stalled (w stopped moving)",
+                "0: diverged (loss > diverge), 1: completed (ran all epochs), 2: stalled (w stopped moving), "
+                "3: rose (loss > stop_factor times the lowest loss so far)",
                 F::status},
                {"/trials/suggested_lr", f64, d, false, "meaning",
                 "the suggestion of the run's headline rule (attribute suggest)", F::suggested_lr},
@@ -94,6 +95,7 @@ void write_run_attributes(hid_t f, const Problem &problem, const OutputInfo &inf
   h5::write_attr(f, "base_lr", H5T_NATIVE_DOUBLE, &c.base_lr);
   h5::write_attr(f, "epochs", H5T_NATIVE_INT32, &c.epochs);
   h5::write_attr(f, "diverge", H5T_NATIVE_DOUBLE, &c.diverge);
+  h5::write_attr(f, "stop_factor", H5T_NATIVE_DOUBLE, &c.stop_factor);
   h5::write_attr(f, "seed", H5T_NATIVE_UINT64, &info.seed);
   h5::write_attr(f, "w_min", H5T_NATIVE_DOUBLE, &info.w_min);
   h5::write_attr(f, "w_max", H5T_NATIVE_DOUBLE, &info.w_max);
