@@ -20,8 +20,13 @@
 //                      and trials, measured in the same process (Bench::serial_reference)
 //   peak_share         (CPU rows) fp64_ops/s over the measured fp64 peak of the cores the row runs on: the
 //                      context's fp64_peak_cpu_flops (every core) * threads used / hardware threads
+//
+// The row suggest/cpu times the suggestion pass alone (every rule of every trial, analysis/rules.hpp's
+// suggest(), on the cpu backend's threads) over one batch of the seed workload the cpu backend computed
+// outside the timing; its counter share_of_compute is that time over the backend's time for the same batch.
 #include "fp64_peak.hpp"
 
+#include "analysis/rules.hpp"
 #include "backends/backend.hpp"
 #include "io/data.hpp"
 #include "io/writer.hpp"
@@ -200,6 +205,36 @@ struct Bench {
 
 Bench g_bench;
 
+void bm_suggest(benchmark::State &state) {
+  try {
+    const Workload w{100, 500, false, {}, {}, {}};
+    const Problem &problem = g_bench.problem(w);
+    const Plan plan = make_plan(state.range(1));
+    Backend &backend = g_bench.backend(BackendKind::cpu);
+    Batch batch;
+    plan.fill(0, plan.size(), batch);
+    batch.size_outputs(problem.row_length());
+    auto start = std::chrono::steady_clock::now();
+    backend.run(problem, batch);
+    const double compute = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    batch.pad_tails(problem.row_length());
+    double total = 0;
+    for (auto _ : state) {
+      start = std::chrono::steady_clock::now();
+      suggest(problem, AnalysisOptions{}, batch);
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      state.SetIterationTime(seconds);
+      total += seconds;
+    }
+    const double per_pass = total / static_cast<double>(state.iterations());
+    state.counters["trials"] = benchmark::Counter(static_cast<double>(plan.size()) / per_pass);
+    state.counters["share_of_compute"] = per_pass / compute;
+    state.SetLabel(backend.device());
+  } catch (const std::exception &e) {
+    state.SkipWithError(e.what());
+  }
+}
+
 void bm_run(benchmark::State &state, Workload w, BackendKind kind) {
   try {
     const Problem &problem = g_bench.problem(w);
@@ -314,6 +349,11 @@ void register_rows(bool gpu) {
             ->UseManualTime()
             ->Unit(benchmark::kMillisecond);
     }
+  benchmark::RegisterBenchmark("suggest/cpu", bm_suggest)
+      ->Args({100, 10000, 500})
+      ->ArgNames({"points", "trials", "epochs"})
+      ->UseManualTime()
+      ->Unit(benchmark::kMillisecond);
 }
 
 } // namespace

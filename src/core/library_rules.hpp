@@ -13,18 +13,20 @@ namespace rules {
 // ---- fastai (fastai/fastai, fastai/callback/schedule.py and fastai/learner.py) ----
 
 // The losses fastai's Recorder keeps during `lr_find` (LRFinder callback), in out[0..n): after every batch
-// AvgSmoothLoss accumulates val = torch.lerp(loss, val, 0.98) (torch's lerp for a weight >= 0.5:
-// end - (end - start) * (1 - weight)) and records val / (1 - 0.98**count), count being the batches so far;
-// then LRFinder keeps the best and cancels the fit once the smoothed loss exceeds 4x the best (stop_div) or
-// train_iter reaches num_it. The recorded rate of batch i is r_i.
+// AvgSmoothLoss accumulates val = torch.lerp(loss, val, 0.98) and records val / (1 - 0.98**count), count
+// being the batches so far; then LRFinder keeps the best and cancels the fit once the smoothed loss exceeds
+// 4x the best (stop_div) or train_iter reaches num_it, which LRFinder raises to 6 if lower. torch's CPU
+// lerp kernel (AVX2 and AVX-512) computes a weight >= 0.5 as fmadd(weight - 1, end - start, end), one
+// rounding: hence the explicit fma. The recorded rate of batch i is r_i.
 LRF_HD inline std::int32_t fastai_record(const TrialView &t, const RuleTables &tables, double *out) {
   double val = 0, best = std::numeric_limits<double>::infinity();
   std::int32_t n = 0;
-  for (std::int32_t i = 0; i < t.epochs; ++i) {
+  const std::int32_t num_it = t.epochs < 6 ? 6 : t.epochs;
+  for (std::int32_t i = 0; i < num_it; ++i) {
     double loss;
     if (!measured(t, i, loss))
       break;
-    val = val - (val - loss) * (1 - kLibraryBeta);
+    val = fma(kLibraryBeta - 1, val - loss, val);
     const double smooth = val / tables.debias[i + 1];
     out[n++] = smooth;
     if (smooth < best)
@@ -35,7 +37,8 @@ LRF_HD inline std::int32_t fastai_record(const TrialView &t, const RuleTables &t
   return n;
 }
 
-// lr_find's lists for the suggestion functions: [num_it // 10 : -5], then cut before the first NaN.
+// lr_find's lists for the suggestion functions: [num_it // 10 : -5] with lr_find's own num_it (epochs, not
+// the 6 LRFinder may raise it to), then cut before the first NaN.
 struct FastaiList {
   const TrialView &t;
   const double *loss; // the trimmed losses, [0, n)
@@ -172,30 +175,31 @@ LRF_HD inline double lightning(const TrialView &t, const RuleTables &tables, dou
     if (stop)
       break;
   }
-  // [skip_begin:-skip_end], then the finite points, their iterations kept in the second half of scratch.
+  // [skip_begin:-skip_end], then the finite points (in place: f), with their rates (x, the second half
+  // of scratch).
   const std::int32_t first = 10, last = n - 1;
-  double *loss = scratch, *at = scratch + t.epochs + 2;
+  double *f = scratch, *x = scratch + rule_scratch_half(t.epochs);
   std::int32_t m = 0;
   for (std::int32_t i = first; i < last; ++i)
-    if (is_finite(loss[i]))
-      at[m++] = i;
+    if (is_finite(scratch[i])) {
+      x[m] = rate(t, i);
+      f[m++] = scratch[i];
+    }
   if (m < 2)
     return kNaN;
-  auto f = [&](std::int32_t j) { return loss[static_cast<std::int32_t>(at[j])]; };
-  auto x = [&](std::int32_t j) { return rate(t, static_cast<std::int32_t>(at[j])); };
   // torch.gradient with coordinates: dx = diff(x); interior a*f[i-1] + b*f[i] + c*f[i+1] with
   // a = -dx2 / (dx1 * (dx1 + dx2)), b = (dx2 - dx1) / (dx1 * dx2), c = dx1 / (dx2 * (dx1 + dx2));
   // ends (f[1] - f[0]) / dx[0] and (f[-1] - f[-2]) / dx[-1].
   auto gradient = [&](std::int32_t j) {
     if (j == 0)
-      return (f(1) - f(0)) / (x(1) - x(0));
+      return (f[1] - f[0]) / (x[1] - x[0]);
     if (j == m - 1)
-      return (f(m - 1) - f(m - 2)) / (x(m - 1) - x(m - 2));
-    const double dx1 = x(j) - x(j - 1), dx2 = x(j + 1) - x(j);
+      return (f[m - 1] - f[m - 2]) / (x[m - 1] - x[m - 2]);
+    const double dx1 = x[j] - x[j - 1], dx2 = x[j + 1] - x[j];
     const double a = -dx2 / (dx1 * (dx1 + dx2)), b = (dx2 - dx1) / (dx1 * dx2), c = dx1 / (dx2 * (dx1 + dx2));
-    return a * f(j - 1) + b * f(j) + c * f(j + 1);
+    return a * f[j - 1] + b * f[j] + c * f[j + 1];
   };
-  return x(argmin(gradient, m));
+  return x[argmin(gradient, m)];
 }
 
 // ---- torch-lr-finder and ignite: the same smoothing and stop ----
@@ -260,7 +264,7 @@ LRF_HD inline double ignite(const TrialView &t, const double *loss, std::int32_t
 // rule_scratch(t.epochs) doubles. The fastai rules share one list, torch-lr-finder and ignite another.
 LRF_HD inline void suggest_all(const TrialView &t, const CurveOptions &own, const RuleTables &tables,
                                double *scratch, double *out) {
-  double *upper = scratch + t.epochs + 2; // the second half of scratch
+  double *upper = scratch + rule_scratch_half(t.epochs); // the second half of scratch
   out[static_cast<int>(Rule::steep)] = rules::steep(rules::own_curve(t, own, scratch));
   const rules::FastaiList list = rules::fastai_list(t, tables, scratch);
   out[static_cast<int>(Rule::fastai_slide)] = rules::fastai_slide(list);

@@ -49,7 +49,7 @@ def _compute_chunk(job):
 
 
 def check_file(path, jobs, limit, literal_valley, pool):
-    print(f"{path}:")
+    print(f"== {path}")
     with h5py.File(path, "r") as f:
         if "loss" not in f:
             print("  /loss is not in the file (run with --save including loss): cannot check")
@@ -105,12 +105,12 @@ def check_file(path, jobs, limit, literal_valley, pool):
     rc = 0
     for name in L.RULES:
         if name in missing:
-            print(f"  {name}: dataset /trials/suggest/{name} is missing")
+            print(f"{name}: dataset /trials/suggest/{name} is missing")
             rc = 1
             continue
-        print(f"  {name}: {n} trials, {differ[name]} differ")
+        print(f"{name}: {n} trials, {differ[name]} differ")
         for i, want, got, st, stat in examples[name]:
-            print(f"    trial {i}: file {want!r}, port {got!r}, steps {st}, status {stat}")
+            print(f"  trial {i}: file {want!r}, port {got!r}, steps {st}, status {stat}")
         if differ[name]:
             rc = 1
     return rc

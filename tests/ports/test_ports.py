@@ -426,3 +426,58 @@ def test_torch_gradient_coordinates():
     assert list(L.torch_gradient_coordinates(np.array([2.0, 5.0]), np.array([1.0, 3.0]))) == [1.5, 1.5]
     with pytest.raises(RuntimeError):
         L.torch_gradient_coordinates(np.array([1.0]), np.array([1.0]))
+
+
+# ---------------------------------------------------------------- check_library_rules.py on a made-up file
+
+
+def test_check_script(tmp_path, capsys):
+    h5py = pytest.importorskip("h5py")
+    import check_library_rules as C
+
+    epochs, names = 40, ["u_shape", "stalled", "inf_loss", "flat_ties"]
+    cases = [HAND_CASES[n] for n in names]
+    # rows of epochs + 1: the hand cases' epochs differ, so rebuild them at 40 where they fit
+    rows, meta = [], []
+    for c in cases:
+        r = np.full(epochs + 1, np.nan)
+        k = min(len(c["row"]), epochs + 1, c["steps"] + 1)
+        r[:k] = c["row"][:k]
+        steps = k - 1
+        rows.append(r)
+        meta.append((L.LINEAR, 1.0, steps, c["status"] if steps == c["steps"] else L.DIVERGED))
+
+    def write(path, dtype=np.float64, perturb=None, drop=None):
+        with h5py.File(path, "w") as f:
+            f.attrs["base_lr"] = 1.0
+            f.attrs["epochs"] = epochs
+            f["loss"] = np.array(rows).astype(dtype)
+            t = f.create_group("trials")
+            t["scan"] = np.array([m[0] for m in meta], dtype=np.uint8)
+            t["factor"] = np.array([m[1] for m in meta])
+            t["steps"] = np.array([m[2] for m in meta], dtype=np.int32)
+            t["status"] = np.array([m[3] for m in meta], dtype=np.uint8)
+            g = t.create_group("suggest")
+            for name, fn in L.RULES.items():
+                if name == drop:
+                    continue
+                v = np.array([fn(r, 1.0, *m, epochs) for r, m in zip(rows, meta)])
+                if name == perturb:
+                    v[1] = np.nextafter(v[1], np.inf) if v[1] == v[1] else 1.0
+                g[name] = v
+
+    write(tmp_path / "good.h5")
+    assert C.main([str(tmp_path / "good.h5"), "--jobs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "fastai-valley: 4 trials, 0 differ" in out and "ignite: 4 trials, 0 differ" in out
+    write(tmp_path / "bad.h5", perturb="lightning")
+    assert C.main([str(tmp_path / "bad.h5"), "--jobs", "1"]) == 1
+    out = capsys.readouterr().out
+    assert "lightning: 4 trials, 1 differ" in out and "  trial 1: file" in out
+    write(tmp_path / "missing.h5", drop="torch-lr-finder")
+    assert C.main([str(tmp_path / "missing.h5"), "--jobs", "1"]) == 1
+    assert "torch-lr-finder: dataset /trials/suggest/torch-lr-finder is missing" in capsys.readouterr().out
+    write(tmp_path / "f32.h5", dtype=np.float32)
+    assert C.main([str(tmp_path / "f32.h5"), "--jobs", "1"]) == 2
+    assert "f32" in capsys.readouterr().out
+    assert C.main([str(tmp_path / "good.h5"), "--jobs", "2"]) == 0
