@@ -68,9 +68,11 @@ std::vector<Answer::Mode> modes(const Summary &s, const Distribution &d, std::si
     Answer::Mode m{lr, c.count, {}};
     for (const Summary::Group &g : s.groups()) {
       const double median = g.rules[rule].quantile(0.5);
+      if (!(median > 0))
+        continue; // no answers in the group
       const auto tenth = static_cast<std::int64_t>(
           std::floor((std::log10(median) - Distribution::kLowDecade) * Distribution::kBinsPerDecade)) / kFine;
-      if (median > 0 && tenth >= c.first && tenth <= c.last)
+      if (tenth >= c.first && tenth <= c.last)
         m.groups.push_back(group_name(g));
     }
     found.push_back(std::move(m));

@@ -78,7 +78,8 @@ struct TrialView {
 };
 
 // What the host computes once per run for every backend: debias[k] = 1 - 0.98**k (Python's float power,
-// libm's pow) for k = 0..epochs + 1, the bias correction of fastai's and Lightning's smoothing.
+// libm's pow) for k = 0..max(epochs, 6) + 1, the bias correction of fastai's and Lightning's smoothing
+// (analysis/rules.hpp's debias_table).
 struct RuleTables {
   const double *debias;
 };
