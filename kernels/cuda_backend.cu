@@ -424,6 +424,42 @@ std::unique_ptr<Backend> make_cuda_backend(const std::vector<int> &devices) {
   return std::make_unique<CudaBackend>(list);
 }
 
+std::vector<std::vector<double>> cuda_suggest(const Problem &problem, const CurveOptions &own,
+                                              const Batch &batch, int device) {
+  DeviceGuard guard(device);
+  const auto count = static_cast<std::size_t>(batch.size());
+  const std::int64_t row = problem.row_length();
+  const std::int32_t epochs = problem.config.epochs;
+  std::vector<double> debias(static_cast<std::size_t>(rule_scratch_part(epochs)));
+  for (std::size_t k = 0; k < debias.size(); ++k) // as analysis/rules.cpp's debias_table (libm's pow)
+    debias[k] = 1 - std::pow(kLibraryBeta, static_cast<double>(k));
+  auto upload = [](const auto &host) {
+    using T = typename std::decay_t<decltype(host)>::value_type;
+    DeviceBuffer<T> d(std::max<std::size_t>(host.size(), 1));
+    LRF_CUDA_CHECK(cudaMemcpy(d.get(), host.data(), host.size() * sizeof(T), cudaMemcpyHostToDevice));
+    return d;
+  };
+  const auto loss = upload(batch.loss), lr = upload(batch.lr), factor = upload(batch.factor),
+             table = upload(debias);
+  const auto steps = upload(batch.steps);
+  const auto status = upload(batch.status);
+  const auto scan = upload(batch.scan);
+  DeviceBuffer<double> scratch(std::max<std::size_t>(count * static_cast<std::size_t>(rule_scratch(epochs)), 1));
+  DeviceBuffer<double> answers(std::max<std::size_t>(count * kRuleCount, 1));
+  const auto blocks = static_cast<unsigned>((count + kBlock - 1) / kBlock);
+  if (count > 0)
+    LRF_CUDA_LAUNCH(detail::suggest_kernel<<<blocks, kBlock>>>(
+        loss.get(), lr.get(), row, steps.get(), status.get(), scan.get(), factor.get(),
+        static_cast<std::int64_t>(count), epochs, own, RuleTables{table.get()}, scratch.get(), answers.get()));
+  std::vector<double> flat(count * kRuleCount);
+  LRF_CUDA_CHECK(cudaMemcpy(flat.data(), answers.get(), flat.size() * sizeof(double), cudaMemcpyDeviceToHost));
+  std::vector<std::vector<double>> out(kRuleCount);
+  for (int r = 0; r < kRuleCount; ++r)
+    out[static_cast<std::size_t>(r)].assign(flat.begin() + static_cast<std::ptrdiff_t>(r * count),
+                                            flat.begin() + static_cast<std::ptrdiff_t>((r + 1) * count));
+  return out;
+}
+
 std::string cuda_devices_description() {
   std::string why;
   if (!cuda_usable({}, &why))

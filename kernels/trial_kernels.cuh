@@ -3,6 +3,7 @@
 // Included by cuda_backend.cu alone: the __constant__ symbols live in its translation unit.
 #pragma once
 
+#include "core/library_rules.hpp"
 #include "core/trial.hpp"
 
 #include <cstdint>
@@ -59,6 +60,23 @@ __global__ void __launch_bounds__(kTile *kTileRows)
     }
     __syncthreads();
   }
+}
+
+// Every rule's answer for trials [0, count), one trial per thread through the host's own rules
+// (core/library_rules.hpp): loss and lr row-major [count][row], scratch rule_scratch(epochs) doubles a
+// trial, answers [rule][count].
+__global__ void __launch_bounds__(kBlock)
+    suggest_kernel(const double *loss, const double *lr, std::int64_t row, const std::int32_t *steps,
+                   const Status *status, const Scan *scan, const double *factor, std::int64_t count,
+                   std::int32_t epochs, CurveOptions own, RuleTables tables, double *scratch, double *answers) {
+  const std::int64_t t = std::int64_t{blockIdx.x} * kBlock + threadIdx.x;
+  if (t >= count)
+    return;
+  const TrialView view{loss + t * row, lr + t * row, 1, steps[t], status[t], scan[t], factor[t], epochs};
+  double out[kRuleCount];
+  suggest_all(view, own, tables, scratch + t * rule_scratch(epochs), out);
+  for (int r = 0; r < kRuleCount; ++r)
+    answers[r * count + t] = out[r];
 }
 
 } // namespace lrf::detail

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <string>
 
 namespace lrf::test {
@@ -145,6 +146,28 @@ INSTANTIATE_TEST_SUITE_P(SeedLoop, CudaGolden, ::testing::ValuesIn(kGolden),
                          [](const auto &test) { return std::string(test.param.name); });
 
 // These run with or without a GPU.
+// The rules on the device (the host's own code, one trial per thread) give the host's bits for every rule,
+// on noisy data with drawn factors (stalled trials among them), with lrfinder's smoothing and trims set.
+TEST_F(Cuda, RulesOnTheDeviceGiveTheHostsBits) {
+  for (std::int32_t epochs : {3, 120}) {
+    Problem p = noisy_problem(300, epochs);
+    const Plan plan(mixed(3000, 9));
+    Batch b;
+    plan.fill(0, plan.size(), b);
+    b.size_outputs(p.row_length());
+    serial_->run(p, b);
+    b.pad_tails(p.row_length());
+    AnalysisOptions o;
+    o.smooth = Smoothing{Smoothing::Kind::ema_debiased, 0.9};
+    o.skip_begin = 2;
+    suggest(p, o, b);
+    const auto device = cuda_suggest(p, o.curve(), b, 0);
+    for (std::size_t r = 0; r < rule_names().size(); ++r)
+      EXPECT_EQ(std::memcmp(device[r].data(), b.suggest[r].data(), b.suggest[r].size() * sizeof(double)), 0)
+          << rule_names()[r] << ", epochs " << epochs;
+  }
+}
+
 TEST(CudaDevices, RejectsOrdinalsThatDoNotExistOrRepeat) {
   std::string why;
   EXPECT_FALSE(cuda_usable({12345}, &why));

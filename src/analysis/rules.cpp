@@ -20,7 +20,7 @@ const std::vector<std::string> &rule_names() {
 }
 
 std::vector<double> debias_table(std::int32_t epochs) {
-  std::vector<double> table(static_cast<std::size_t>(rule_scratch_half(epochs)));
+  std::vector<double> table(static_cast<std::size_t>(rule_scratch_part(epochs)));
   for (std::size_t k = 0; k < table.size(); ++k)
     table[k] = 1 - std::pow(kLibraryBeta, static_cast<double>(k));
   return table;

@@ -47,9 +47,9 @@ LRF_HD inline double ieee_log(double x) {
   std::int32_t k = 0;
   if (hx < 0x00100000) { // x < 2^-1022
     if (((hx & 0x7fffffff) | static_cast<std::int32_t>(lx)) == 0)
-      return -two54 / 0.0; // log(+-0) = -inf
+      return detail::from_bits(0xfff0000000000000u); // log(+-0) = -inf (fdlibm: -two54 / 0)
     if (hx < 0)
-      return (x - x) / 0.0; // log(negative) = NaN
+      return detail::from_bits(0x7ff8000000000000u); // log(negative) = NaN (fdlibm: (x - x) / 0)
     k -= 54;
     x *= two54; // a subnormal: scaled up
     u = detail::to_bits(x);

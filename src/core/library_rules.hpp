@@ -19,7 +19,7 @@ namespace rules {
 // lerp kernel (AVX2 and AVX-512) computes a weight >= 0.5 as fmadd(weight - 1, end - start, end), one
 // rounding: hence the explicit fma. The recorded rate of batch i is r_i.
 LRF_HD inline std::int32_t fastai_record(const TrialView &t, const RuleTables &tables, double *out) {
-  double val = 0, best = std::numeric_limits<double>::infinity();
+  double val = 0, best = kInf;
   std::int32_t n = 0;
   const std::int32_t num_it = t.epochs < 6 ? 6 : t.epochs;
   for (std::int32_t i = 0; i < num_it; ++i) {
@@ -175,10 +175,10 @@ LRF_HD inline double lightning(const TrialView &t, const RuleTables &tables, dou
     if (stop)
       break;
   }
-  // [skip_begin:-skip_end], then the finite points (in place: f), with their rates (x, the second half
+  // [skip_begin:-skip_end], then the finite points (in place: f), with their rates (x, the second part
   // of scratch).
   const std::int32_t first = 10, last = n - 1;
-  double *f = scratch, *x = scratch + rule_scratch_half(t.epochs);
+  double *f = scratch, *x = scratch + rule_scratch_part(t.epochs);
   std::int32_t m = 0;
   for (std::int32_t i = first; i < last; ++i)
     if (is_finite(scratch[i])) {
@@ -189,17 +189,17 @@ LRF_HD inline double lightning(const TrialView &t, const RuleTables &tables, dou
     return kNaN;
   // torch.gradient with coordinates: dx = diff(x); interior a*f[i-1] + b*f[i] + c*f[i+1] with
   // a = -dx2 / (dx1 * (dx1 + dx2)), b = (dx2 - dx1) / (dx1 * dx2), c = dx1 / (dx2 * (dx1 + dx2));
-  // ends (f[1] - f[0]) / dx[0] and (f[-1] - f[-2]) / dx[-1].
-  auto gradient = [&](std::int32_t j) {
-    if (j == 0)
-      return (f[1] - f[0]) / (x[1] - x[0]);
-    if (j == m - 1)
-      return (f[m - 1] - f[m - 2]) / (x[m - 1] - x[m - 2]);
+  // ends (f[1] - f[0]) / dx[0] and (f[-1] - f[-2]) / dx[-1]. Into the third part of scratch, in a loop
+  // without dependences between points, which the compiler vectorizes (the same operations per point).
+  double *g = x + rule_scratch_part(t.epochs);
+  g[0] = (f[1] - f[0]) / (x[1] - x[0]);
+  g[m - 1] = (f[m - 1] - f[m - 2]) / (x[m - 1] - x[m - 2]);
+  for (std::int32_t j = 1; j < m - 1; ++j) {
     const double dx1 = x[j] - x[j - 1], dx2 = x[j + 1] - x[j];
     const double a = -dx2 / (dx1 * (dx1 + dx2)), b = (dx2 - dx1) / (dx1 * dx2), c = dx1 / (dx2 * (dx1 + dx2));
-    return a * f[j - 1] + b * f[j] + c * f[j + 1];
-  };
-  return x[argmin(gradient, m)];
+    g[j] = a * f[j - 1] + b * f[j] + c * f[j + 1];
+  }
+  return x[argmin([&](std::int32_t j) { return g[j]; }, m)];
 }
 
 // ---- torch-lr-finder and ignite: the same smoothing and stop ----
@@ -264,7 +264,7 @@ LRF_HD inline double ignite(const TrialView &t, const double *loss, std::int32_t
 // rule_scratch(t.epochs) doubles. The fastai rules share one list, torch-lr-finder and ignite another.
 LRF_HD inline void suggest_all(const TrialView &t, const CurveOptions &own, const RuleTables &tables,
                                double *scratch, double *out) {
-  double *upper = scratch + rule_scratch_half(t.epochs); // the second half of scratch
+  double *upper = scratch + rule_scratch_part(t.epochs); // the second part of scratch
   out[static_cast<int>(Rule::steep)] = rules::steep(rules::own_curve(t, own, scratch));
   const rules::FastaiList list = rules::fastai_list(t, tables, scratch);
   out[static_cast<int>(Rule::fastai_slide)] = rules::fastai_slide(list);

@@ -85,18 +85,19 @@ struct RuleTables {
 };
 constexpr double kLibraryBeta = 0.98; // fastai AvgSmoothLoss(beta=0.98), Lightning _LRCallback(beta=0.98)
 
-// Doubles of scratch a trial's rules need: two halves, each longer than any list a library records (fastai
-// runs at least 6 iterations, ignite epochs + 1).
-LRF_HD constexpr std::int32_t rule_scratch_half(std::int32_t epochs) {
+// Doubles of scratch a trial's rules need: three parts, each longer than any list a library records
+// (fastai runs at least 6 iterations, ignite epochs + 1).
+LRF_HD constexpr std::int32_t rule_scratch_part(std::int32_t epochs) {
   return (epochs < 6 ? 6 : epochs) + 2;
 }
 LRF_HD constexpr std::int64_t rule_scratch(std::int32_t epochs) {
-  return 2 * static_cast<std::int64_t>(rule_scratch_half(epochs));
+  return 3 * static_cast<std::int64_t>(rule_scratch_part(epochs));
 }
 
 namespace rules {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr double kInf = std::numeric_limits<double>::infinity();
 
 LRF_HD LRF_INLINE bool is_nan(double x) {
   return x != x;
