@@ -430,9 +430,7 @@ std::vector<std::vector<double>> cuda_suggest(const Problem &problem, const Curv
   const auto count = static_cast<std::size_t>(batch.size());
   const std::int64_t row = problem.row_length();
   const std::int32_t epochs = problem.config.epochs;
-  std::vector<double> debias(static_cast<std::size_t>(rule_scratch_part(epochs)));
-  for (std::size_t k = 0; k < debias.size(); ++k) // as analysis/rules.cpp's debias_table (libm's pow)
-    debias[k] = 1 - std::pow(kLibraryBeta, static_cast<double>(k));
+  const std::vector<double> debias = debias_table(epochs);
   auto upload = [](const auto &host) {
     using T = typename std::decay_t<decltype(host)>::value_type;
     DeviceBuffer<T> d(std::max<std::size_t>(host.size(), 1));

@@ -19,13 +19,6 @@ const std::vector<std::string> &rule_names() {
   return names;
 }
 
-std::vector<double> debias_table(std::int32_t epochs) {
-  std::vector<double> table(static_cast<std::size_t>(rule_scratch_part(epochs)));
-  for (std::size_t k = 0; k < table.size(); ++k)
-    table[k] = 1 - std::pow(kLibraryBeta, static_cast<double>(k));
-  return table;
-}
-
 void suggest(const Problem &problem, const AnalysisOptions &options, Batch &batch) {
   const auto &names = rule_names();
   const auto headline =

@@ -14,10 +14,6 @@ namespace lrf {
 // The rules' names (rule_name), in the order of Rule, Batch::suggest and /trials/suggest/<rule>.
 const std::vector<std::string> &rule_names();
 
-// RuleTables::debias for a run of `epochs`: 1 - 0.98**k for k = 0..max(epochs, 6) + 1 (fastai runs at
-// least 6 iterations, Lightning's power is one more than its count), with libm's pow (Python's).
-std::vector<double> debias_table(std::int32_t epochs);
-
 // Fills batch.suggest (every rule) and batch.suggested_lr (the headline rule) from the trajectories.
 void suggest(const Problem &problem, const AnalysisOptions &options, Batch &batch);
 

@@ -25,6 +25,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <vector>
 
 namespace lrf {
 
@@ -79,10 +80,12 @@ struct TrialView {
 
 // What the host computes once per run for every backend: debias[k] = 1 - 0.98**k (Python's float power,
 // libm's pow) for k = 0..max(epochs, 6) + 1, the bias correction of fastai's and Lightning's smoothing
-// (analysis/rules.hpp's debias_table).
+// (debias_table).
 struct RuleTables {
   const double *debias;
 };
+// RuleTables::debias for a run of `epochs` (host code: core/rules.cpp).
+std::vector<double> debias_table(std::int32_t epochs);
 constexpr double kLibraryBeta = 0.98; // fastai AvgSmoothLoss(beta=0.98), Lightning _LRCallback(beta=0.98)
 
 // Doubles of scratch a trial's rules need: three parts, each longer than any list a library records
