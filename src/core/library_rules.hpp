@@ -1,5 +1,6 @@
 // The rules named after a library, ported operation by operation from the library's source (the commit
-// of each is named at its function and in README "Suggestion rules"). Each first rebuilds the lists the
+// of each is named at its section, and in README "Suggestion rules"; tests/ports/ holds the numpy ports
+// the tests hold these to). Each first rebuilds the lists the
 // library records over the trial (core/rules.hpp says how a library sees a trial), cut where its own stop
 // ends the scan, then applies the library's suggestion code to them. Where that code would raise (too few
 // points), the answer is NaN.
@@ -10,7 +11,7 @@
 namespace lrf {
 namespace rules {
 
-// ---- fastai (fastai/fastai, fastai/callback/schedule.py and fastai/learner.py) ----
+// ---- fastai (fastai/fastai: fastai/callback/schedule.py at 0a049e8a, fastai/learner.py at 5bc369c2) ----
 
 // The losses fastai's Recorder keeps during `lr_find` (LRFinder callback), in out[0..n): after every batch
 // AvgSmoothLoss accumulates val = torch.lerp(loss, val, 0.98) and records val / (1 - 0.98**count), count
@@ -150,7 +151,7 @@ LRF_HD inline double fastai_minimum(const FastaiList &l) {
   return l.lr(argmin([&](std::int32_t j) { return l.loss[j]; }, l.n)) / 10;
 }
 
-// ---- Lightning (Lightning-AI/pytorch-lightning, src/lightning/pytorch/tuner/lr_finder.py) ----
+// ---- Lightning (Lightning-AI/pytorch-lightning: src/lightning/pytorch/tuner/lr_finder.py at 00127827) ----
 
 // _LRCallback: at the end of batch i (trainer.global_step = i + 1 by then) avg_loss = 0.98 * avg_loss +
 // 0.02 * loss, smoothed = avg_loss / (1 - 0.98**(global_step + 1)); from global_step 2 on, a smoothed loss
@@ -230,9 +231,10 @@ LRF_HD inline std::int32_t exp_smoothed_record(const TrialView &t, std::int32_t 
   return n;
 }
 
-// torch-lr-finder (davidtvs/pytorch-lr-finder, torch_lr_finder/lr_finder.py): range_test records r_i with
-// the loss of iteration i; plot(skip_start=10, skip_end=5) suggests lrs[argmin(np.gradient(losses))] over
-// [10:-5]; fewer than 2 points: np.gradient raises. `loss` is exp_smoothed_record's, n points.
+// torch-lr-finder (davidtvs/pytorch-lr-finder: torch_lr_finder/lr_finder.py at 00abb907): range_test
+// records r_i with the loss of iteration i; plot(skip_start=10, skip_end=5) suggests
+// lrs[argmin(np.gradient(losses))] over [10:-5]; fewer than 2 points: np.gradient raises. `loss` is
+// exp_smoothed_record's, n points.
 LRF_HD inline double torch_lr_finder(const TrialView &t, const double *loss, std::int32_t n) {
   const std::int32_t first = 10, m = n - 5 - first;
   if (m < 2)
@@ -241,8 +243,9 @@ LRF_HD inline double torch_lr_finder(const TrialView &t, const double *loss, std
   return rate(t, first + argmin([&](std::int32_t j) { return unit_gradient(f, m, j); }, m));
 }
 
-// ignite (pytorch/ignite, ignite/handlers/lr_finder.py): FastaiLRFinder logs, after iteration i, the rate
-// its scheduler is about to set for the next one, r_(i+1) (get_param runs before the scheduler's handler);
+// ignite (pytorch/ignite: ignite/handlers/lr_finder.py at 036765e0): FastaiLRFinder logs, after iteration
+// i, the rate its scheduler is about to set for the next one, r_(i+1) (get_param runs before the
+// scheduler's handler);
 // its _reached_num_iterations ends the run only once `iteration > num_iter`, so the list holds num_iter + 1
 // points (the losses of iterations 0..epochs, where the row has them). lr_suggestion() takes the losses up
 // to and including the lowest (at least 3, else it raises), grads[i] = 0.5 * (loss[i+1] - loss[i-1]) for
