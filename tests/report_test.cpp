@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 namespace lrf::test {
 namespace {
@@ -154,6 +155,20 @@ TEST_F(ReportCli, TheRunsHeadlineRuleAndAnalysisOptions) {
   Outcome o = lrfinder("report v.h5");
   ASSERT_EQ(o.code, 0) << o.err;
   EXPECT_TRUE(has(o.out, "with a suggestion (rule fastai-valley)")) << o.out;
+}
+
+TEST_F(ReportCli, AFileOfAVersionWithOtherRulesSaysSo) {
+  ASSERT_EQ(lrfinder("run -q -n 100 -o old.h5").code, 0);
+  // As lrfinder 0.1.0 wrote it: its rules had other names.
+  ASSERT_EQ(std::system(("cd '" + dir_.string() +
+                         "' && python3 -c \"import h5py; f = h5py.File('old.h5', 'r+'); "
+                         "f.move('/trials/suggest/fastai-valley', '/trials/suggest/valley'); "
+                         "f.attrs['version'] = '0.1.0'\"")
+                            .c_str()),
+            0);
+  expect_rejected("report old.h5", "lrfinder: error: old.h5: written by lrfinder 0.1.0, whose suggestion rules are "
+                                   "not this version's (no /trials/suggest/fastai-valley); run it again with this "
+                                   "lrfinder");
 }
 
 TEST_F(ReportCli, BadFiles) {

@@ -92,8 +92,14 @@ ResultFile::ResultFile(const std::string &path, bool writer_is_us) : path_(path)
       throw InputError(path + ": " + name + ": " + problem);
   }
   problem_.sum_block = block;
-  for (const Column &c : result_columns(info_.storage))
+  for (const Column &c : result_columns(info_.storage)) {
+    // A file of an lrfinder whose rules were others: say so, rather than that it is no result at all.
+    if (!h5::exists(f, c.path) && c.path.rfind("/trials/suggest/", 0) == 0 && h5::exists(f, "/trials/suggest/steep"))
+      throw InputError(path + ": written by lrfinder " + (info_.version.empty() ? "(unknown)" : info_.version) +
+                       ", whose suggestion rules are not this version's (no " + c.path +
+                       "); run it again with this lrfinder");
     need(h5::exists(f, c.path), c.path.c_str());
+  }
   check_virtual_sources();
 }
 
