@@ -16,7 +16,7 @@ import sys
 
 import numpy as np
 
-DIVERGED, COMPLETED, STALLED = 0, 1, 2
+DIVERGED, COMPLETED, STALLED, ROSE = 0, 1, 2, 3
 LINEAR, EXP = 0, 1
 
 
@@ -26,8 +26,9 @@ def numpy_sum_block(n):
     return 8192 if (major, minor) < (2, 3) else n
 
 
-def seed_trial(x, y, w0, scan, factor, base_lr=1e-7, epochs=500, diverge=1e7):
-    """One trial of the seed's loop. Returns (lrs, losses, weights, status) as Python lists of floats."""
+def seed_trial(x, y, w0, scan, factor, base_lr=1e-7, epochs=500, diverge=1e7, stop_factor=0.0):
+    """One trial of the seed's loop. Returns (lrs, losses, weights, status) as Python lists of floats.
+    stop_factor > 0 (lrfinder's --stop-factor) also ends it at a loss above stop_factor times the lowest."""
 
     def loss_fn(w):
         return np.mean((y - w * x) ** 2)
@@ -37,6 +38,7 @@ def seed_trial(x, y, w0, scan, factor, base_lr=1e-7, epochs=500, diverge=1e7):
     loss_ = loss_fn(w_)
     weights, losses, lrs = [w_], [loss_], [lr]
     dldw = 1
+    lowest = loss_
     status = COMPLETED
     with np.errstate(divide="ignore", invalid="ignore"):
         for _ in range(epochs):
@@ -48,8 +50,12 @@ def seed_trial(x, y, w0, scan, factor, base_lr=1e-7, epochs=500, diverge=1e7):
             losses.append(loss_)
             weights.append(w_)
             lr = lr + factor if scan == LINEAR else lr * factor
+            lowest = min(lowest, loss_)
             if loss_ > diverge:
                 status = DIVERGED
+                break
+            if stop_factor > 0 and loss_ > stop_factor * lowest:
+                status = ROSE
                 break
             if stalled:
                 status = STALLED
@@ -67,6 +73,7 @@ def check(path):
     with h5py.File(path, "r") as f:
         x, y = f["/data/x"][...], f["/data/y"][...]
         base_lr, epochs, diverge = (f.attrs[k].item() for k in ("base_lr", "epochs", "diverge"))
+        stop_factor = f.attrs["stop_factor"].item() if "stop_factor" in f.attrs else 0.0
         block = int(f.attrs["sum_block"])
         t = f["/trials"]
         w0s, scans, factors = t["start_weight"][...], t["scan"][...], t["factor"][...]
@@ -78,7 +85,7 @@ def check(path):
     passed = failed = 0
     for i in range(len(w0s)):
         lrs, losses, weights, st = seed_trial(x, y, float(w0s[i]), int(scans[i]), float(factors[i]),
-                                              base_lr, int(epochs), diverge)
+                                              base_lr, int(epochs), diverge, stop_factor)
         want = {"lr": lrs, "loss": losses, "weight": weights}
         ok = int(steps[i]) == len(lrs) - 1 and int(status[i]) == st
         for name, got in arrays.items():

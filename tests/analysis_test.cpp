@@ -52,6 +52,10 @@ TEST(IeeeLog, WithinOneUlpOfLibmAndExactWhereLibmIs) {
     }
   }
   EXPECT_LT(off, 6000); // about 4%
+  // Inputs where it is 1 ulp off libm: the same bits as the numpy port's fdlibm_log (tests/ports).
+  EXPECT_EQ(ieee_log(0x1.7126b931f15cep-1), -0x1.4ef80e94ffe8ep-2);
+  EXPECT_EQ(ieee_log(0x1.4222d31e0d2dap-1), -0x1.da789b532faa6p-2);
+  EXPECT_EQ(ieee_log(0x1.ae5342ce9436fp+0), 0x1.09ea0edb48b76p-1);
   EXPECT_EQ(ieee_log(1), 0);
   EXPECT_EQ(ieee_log(2), 0.69314718055994529);
   EXPECT_EQ(ieee_log(5e-324), -744.44007192138122);

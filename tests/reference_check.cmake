@@ -21,6 +21,8 @@ run_and_check(seed -n 400 --seed 7 --backend cpu)
 run_and_check(seed_serial -n 100 --seed 8 --backend serial --epochs 300)
 # Stored as float32, only loss and lr, compressed.
 run_and_check(f32 -n 150 --seed 11 --precision f32 --save loss,lr --compress deflate:3)
+# A relative stop (status rose) and a scan given by its end rate.
+run_and_check(stop -n 200 --seed 12 --stop-factor 4 --end-lr 1 --epochs 150)
 # Drawn factors and a wider start range.
 run_and_check(ranges -n 200 --seed 9 --linear-factors 1e-5:1e-2 --exp-factors 1.01:1.5 --w-min -50 --w-max 60)
 

@@ -114,6 +114,10 @@ void Summary::merge(const Summary &other) {
 }
 
 std::string Summary::headline_rule() const {
+  // Several rules can give the same answers (all NaN, or the same rate): the name says which is meant.
+  for (std::size_t r = 0; r < rules_.size(); ++r)
+    if (rules_[r] == headline_name_ && (is_headline_[r] || trials == 0))
+      return rules_[r];
   for (std::size_t r = 0; r < rules_.size(); ++r)
     if (is_headline_[r] && trials > 0)
       return rules_[r];

@@ -40,8 +40,10 @@ public:
   // The q-quantile (0..1) of the headline suggestions (/trials/suggested_lr); NaN if none.
   double quantile(double q) const { return headline_.quantile(q); }
   const Distribution &headline() const { return headline_; }
-  // The rule whose answers are the headline's in every trial seen (the first such), or "".
+  // The headline rule: the one named by set_headline_rule (the run's --suggest, a file's `suggest`) where
+  // its answers are the headline's in every trial seen; else the first rule whose answers are, or "".
   std::string headline_rule() const;
+  void set_headline_rule(std::string name) { headline_name_ = std::move(name); }
 
   const std::vector<std::string> &rules() const { return rules_; }
   const std::vector<Group> &groups() const { return groups_; } // by scan, then factor
@@ -56,6 +58,7 @@ private:
   std::size_t last_ = 0; // the group of the trial before: batches cycle through few groups
   Distribution headline_;
   std::vector<bool> is_headline_; // rule r's answers equalled suggested_lr in every batch so far
+  std::string headline_name_;
 };
 
 } // namespace lrf

@@ -220,6 +220,8 @@ int run_run(RunOptions o, const std::string &cmdline) {
     const double linear = (o.end_lr - base) / epochs, exp = std::pow(o.end_lr / base, 1 / epochs);
     for (auto [scan, factor, spec] : {std::tuple{Scan::linear, linear, &plan_options.linear_factors},
                                       std::tuple{Scan::exp, exp, &plan_options.exp_factors}}) {
+      if (scan == Scan::linear ? !plan_options.linear : !plan_options.exp)
+        continue; // a scan that does not run
       if (std::string p = factor_problem(scan, factor); !p.empty())
         throw InputError("--end-lr " + shortest(o.end_lr) + ": the " + scan_name(scan) + " factor it implies (" +
                          shortest(factor) + ") is not valid: " + p);
@@ -301,6 +303,7 @@ int run_run(RunOptions o, const std::string &cmdline) {
   if (show_progress)
     std::fprintf(stderr, "\r\033[K");
   before.merge(result.summary);
+  before.set_headline_rule(o.analysis.suggest);
   if (!o.quiet)
     print_run_summary(stdout, output, *backend, before, result, linear_reference(problem.x));
   if (o.plot && !plot_result(output, o.quiet))

@@ -154,6 +154,7 @@ Summary ResultFile::summary(std::int64_t trials) const {
   if (trials < 0)
     trials = done_;
   Summary summary;
+  summary.set_headline_rule(info_.suggest);
   Batch batch;
   constexpr std::int64_t kBlock = std::int64_t{1} << 20;
   for (std::int64_t row = 0; row < trials; row += kBlock) {

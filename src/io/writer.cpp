@@ -148,8 +148,10 @@ H5Writer::H5Writer(std::string final_path, const Problem &problem, TrialRange ra
 
 bool H5Writer::open_partial(const OutputInfo &info) {
   file_ = h5::open_write(partial_path_);
-  if (!file_)
+  if (!file_) {
+    resume_note_ = "discarding " + partial_path_ + ": it does not open as HDF5 for writing (damaged?)";
     return false;
+  }
   std::string config, compress;
   std::int64_t first = -1, count = -1, total = -1, done = -1;
   const hid_t f = file_.get();
@@ -171,6 +173,7 @@ bool H5Writer::open_partial(const OutputInfo &info) {
   // (the superblock's end of allocation). Allocating from there would put new chunks over them, where an
   // index written later than that end may still point: everything the file holds stays allocated.
   if (H5Fincrement_filesize(f, 0) < 0) {
+    resume_note_ = "discarding " + partial_path_ + ": its end of file cannot be set";
     file_.close();
     return false;
   }
@@ -179,7 +182,12 @@ bool H5Writer::open_partial(const OutputInfo &info) {
     sets_.push_back(open_dataset(f, c));
     const h5::Id &set = sets_.back();
     hsize_t chunks = 0;
-    if (!set || H5Dget_num_chunks(set.get(), h5::Id(H5Dget_space(set.get()), H5Sclose).get(), &chunks) < 0) {
+    if (!set) {
+      resume_note_ = "discarding " + partial_path_ + ": it has no " + c.path + " (written by another lrfinder?)";
+      close_all();
+      return false;
+    }
+    if (H5Dget_num_chunks(set.get(), h5::Id(H5Dget_space(set.get()), H5Sclose).get(), &chunks) < 0) {
       resume_note_ = "discarding " + partial_path_ + ": its index of " + c.path + " does not read back";
       close_all();
       return false;

@@ -481,3 +481,22 @@ def test_check_script(tmp_path, capsys):
     assert C.main([str(tmp_path / "f32.h5"), "--jobs", "1"]) == 2
     assert "f32" in capsys.readouterr().out
     assert C.main([str(tmp_path / "good.h5"), "--jobs", "2"]) == 0
+
+
+def test_fdlibm_log_is_lrfinders_log():
+    """The same bits as src/core/ieee_log.hpp (tests/analysis_test.cpp holds the same three cases), where
+    the C library's log is 1 ulp away, and within 1 ulp of it everywhere."""
+    import math
+    import random
+    cases = {float.fromhex("0x1.7126b931f15cep-1"): float.fromhex("-0x1.4ef80e94ffe8ep-2"),
+             float.fromhex("0x1.4222d31e0d2dap-1"): float.fromhex("-0x1.da789b532faa6p-2"),
+             float.fromhex("0x1.ae5342ce9436fp+0"): float.fromhex("0x1.09ea0edb48b76p-1")}
+    for x, want in cases.items():
+        assert L.fdlibm_log(x) == want
+        assert math.log(x) != want
+    rng = random.Random(2)
+    for _ in range(20000):
+        x = rng.uniform(0.5, 2) if rng.random() < 0.5 else math.exp(rng.uniform(-700, 700))
+        got, libm = L.fdlibm_log(x), math.log(x)
+        assert got == libm or math.nextafter(got, libm) == libm
+    assert L.fdlibm_log(0.0) == -math.inf and math.isnan(L.fdlibm_log(-1.0)) and L.fdlibm_log(1.0) == 0.0
