@@ -142,8 +142,8 @@ TEST_F(ReportCli, AScanWhoseTrialsNeverDivergedIsWarnedAbout) {
   ASSERT_EQ(lrfinder("run -q -n 400 --data wobble.csv -o w.h5").code, 0);
   Outcome o = lrfinder("report w.h5");
   EXPECT_TRUE(has(o.out, "\n  warning      200 of the 200 linear trials never diverged (completed 0, stalled 200): the "
-                         "scan ended before the loss blew up, so their answers may be far too low; scan faster (a "
-                         "larger --linear-factors, or --end-lr)\n"))
+                         "scan ended before the loss blew up, so their answers may be far too low; scan faster "
+                         "(larger --linear-factors, or --end-lr)\n"))
       << o.out;
 }
 

@@ -97,7 +97,7 @@ std::string scan_warning(const Summary &s, Scan scan) {
   return std::to_string(completed + stalled) + " of the " + std::to_string(trials) + " " + name +
          " trials never diverged (completed " + std::to_string(completed) + ", stalled " +
          std::to_string(stalled) + "): the scan ended before the loss blew up, so their answers may be far " +
-         "too low; scan faster (a larger --" + name + "-factors, or --end-lr)" +
+         "too low; scan faster (larger --" + name + "-factors, or --end-lr)" +
          (completed > 0 ? " or longer (--epochs)" : "");
 }
 

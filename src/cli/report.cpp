@@ -82,7 +82,8 @@ void print_statistics(std::FILE *out, const Summary &s, const LinearReference &r
                  s.quantile(0.5), s.quantile(0.25), s.quantile(0.75), static_cast<long long>(s.suggested),
                  headline.empty() ? "" : (" (rule " + headline + ")").c_str());
   else
-    std::fprintf(out, "  suggested lr none: no trial's loss fell\n");
+    std::fprintf(out, "  suggested lr none: no trial has an answer%s\n",
+                 headline.empty() ? "" : (" (rule " + headline + ")").c_str());
   if (!std::isnan(ref.c))
     std::fprintf(out,
                  "  reference    c = mean(x^2) = %.4g: lr* = 1/(2c) = %.4g reaches w* in one step, "
