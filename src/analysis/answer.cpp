@@ -21,11 +21,6 @@ namespace {
 constexpr int kFine = Distribution::kBinsPerDecade / 10; // histogram bins in a tenth of a decade
 constexpr double kGapShare = 0.002, kModeShare = 0.05;
 
-// log10(lr) at the centre of histogram bin b.
-double bin_log10(std::int64_t b) {
-  return Distribution::kLowDecade + (static_cast<double>(b) + 0.5) / Distribution::kBinsPerDecade;
-}
-
 std::vector<Answer::Mode> modes(const Summary &s, const Distribution &d, std::size_t rule) {
   struct Tenth {
     std::int64_t tenth, count;
@@ -62,7 +57,7 @@ std::vector<Answer::Mode> modes(const Summary &s, const Distribution &d, std::si
     double lr = std::numeric_limits<double>::quiet_NaN();
     for (const auto &[bin, count] : bins)
       if (bin / kFine >= c.first && bin / kFine <= c.last && (seen += count) * 2 >= c.count) {
-        lr = std::pow(10.0, bin_log10(bin));
+        lr = Distribution::centre(bin);
         break;
       }
     Answer::Mode m{lr, c.count, {}};

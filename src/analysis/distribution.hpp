@@ -37,9 +37,10 @@ public:
   // The non-empty bins in order, as (bin, count): bin b holds log10(lr) in
   // [kLowDecade + b / kBinsPerDecade, kLowDecade + (b + 1) / kBinsPerDecade).
   std::vector<std::pair<std::int64_t, std::int64_t>> histogram() const;
+  // The geometric centre of histogram bin `bin`: the lr an answer in it reads as.
+  static double centre(std::int64_t bin);
 
 private:
-  static double centre(std::int64_t bin);
   std::int64_t trials_ = 0, answered_ = 0;
   double sum_ln_ = 0;
   std::vector<std::vector<std::int64_t>> decades_; // [decade][bin], empty where nothing fell
