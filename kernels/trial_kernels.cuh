@@ -72,7 +72,7 @@ __global__ void __launch_bounds__(kBlock)
   const std::int64_t t = std::int64_t{blockIdx.x} * kBlock + threadIdx.x;
   if (t >= count)
     return;
-  const TrialView view{loss + t * row, lr + t * row, 1, steps[t], status[t], scan[t], factor[t], epochs};
+  const TrialView view = trial_view(loss + t * row, lr + t * row, 1, steps[t], status[t], scan[t], factor[t], epochs);
   double out[kRuleCount];
   suggest_all(view, own, tables, scratch + t * rule_scratch(epochs), out);
   for (int r = 0; r < kRuleCount; ++r)

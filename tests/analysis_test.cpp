@@ -15,8 +15,8 @@ namespace {
 // A trial view over a row given by hand (lrfinder's own rule reads the lr row as it is).
 TrialView row(const std::vector<double> &lr, const std::vector<double> &loss) {
   EXPECT_EQ(lr.size(), loss.size());
-  return TrialView{loss.data(), lr.data(), 1, static_cast<std::int32_t>(loss.size()) - 1, Status::diverged,
-                   Scan::exp, 2, 500};
+  return trial_view(loss.data(), lr.data(), 1, static_cast<std::int32_t>(loss.size()) - 1, Status::diverged,
+                    Scan::exp, 2, 500);
 }
 
 double own_steep(const std::vector<double> &lr, const std::vector<double> &loss, CurveOptions o = {}) {
@@ -33,11 +33,11 @@ struct Scanned {
     lr.push_back(r);
     for (std::size_t k = 1; k < loss.size(); ++k, r *= factor)
       lr.push_back(r);
-    view = TrialView{loss.data(), lr.data(), 1, static_cast<std::int32_t>(loss.size()) - 1, Status::diverged,
-                     Scan::exp, factor, 500};
+    view = trial_view(loss.data(), lr.data(), 1, static_cast<std::int32_t>(loss.size()) - 1, Status::diverged,
+                      Scan::exp, factor, 500);
   }
   // A fastai list over iterations [0, n) of the losses.
-  rules::FastaiList list() const { return rules::FastaiList{view, loss.data(), 0, view.steps + 1}; }
+  rules::FastaiList<double> list() const { return rules::FastaiList<double>{view, loss.data(), 1, 0, view.steps + 1}; }
 };
 
 TEST(IeeeLog, WithinOneUlpOfLibmAndExactWhereLibmIs) {
@@ -143,16 +143,21 @@ TEST(Rules, FastaiValleyEqualsItsQuadraticLoop) {
 TEST(Rules, RatesContinueTheScanPastTheRow) {
   // Row lr = 1, 1, 3 (linear, factor 2, two steps): r_0 = 1, r_1 = 3, then 5, 7 by the same additions.
   const std::vector<double> lr{1, 1, 3}, loss{3, 2, 1};
-  TrialView t{loss.data(), lr.data(), 1, 2, Status::stalled, Scan::linear, 2, 10};
+  TrialView t = trial_view(loss.data(), lr.data(), 1, 2, Status::stalled, Scan::linear, 2, 10);
   EXPECT_EQ(rules::rate(t, 0), 1);
   EXPECT_EQ(rules::rate(t, 1), 3);
   EXPECT_EQ(rules::rate(t, 2), 5);
   EXPECT_EQ(rules::rate(t, 3), 7);
+  // The same rates walked one by one.
+  rules::RateWalk<double> walk(t, 0);
+  for (double want : {1, 3, 5, 7}) {
+    EXPECT_EQ(walk.r, want);
+    walk.next();
+  }
   // A stalled trial's losses past the row are NaN; a diverged one has none.
-  double l = 0;
-  EXPECT_TRUE(rules::measured(t, 3, l) && std::isnan(l));
-  t.status = Status::diverged;
-  EXPECT_FALSE(rules::measured(t, 3, l));
+  EXPECT_TRUE(rules::measured(t, 3) && std::isnan(t.loss_at(3)));
+  t.stalled = false;
+  EXPECT_FALSE(rules::measured(t, 3));
 }
 
 TEST(Rules, IgniteAnswersTheRateOfTheNextIteration) {
@@ -161,7 +166,7 @@ TEST(Rules, IgniteAnswersTheRateOfTheNextIteration) {
   // -1.200625, -1.640...: point 3, and ignite answers the rate logged with it, r_(3+1) = 16 (rates double).
   Scanned s(2, {100, 90, 80, 70, 60});
   std::vector<double> scratch(1024);
-  const std::int32_t n = rules::exp_smoothed_record(s.view, 500, scratch.data());
+  const std::int64_t n = rules::exp_smoothed_record(s.view, 500, scratch.data());
   ASSERT_EQ(n, 5);
   EXPECT_EQ(scratch[1], 0.05 * 90 + (1 - 0.05) * 100);
   EXPECT_EQ(rules::ignite(s.view, scratch.data(), n), 16);
@@ -192,7 +197,7 @@ TEST(Smoothing, DebiasedAndPlainEmaByHand) {
   CurveOptions o;
   // Debiased, beta 0.5: averages 2, 2, 5 over 1 - 0.5^(k+1) = 0.5, 0.75, 0.875: 4, 8/3, 40/7.
   o.smooth = Smoothing{Smoothing::Kind::ema_debiased, 0.5};
-  rules::Curve c = rules::own_curve(row(lr, loss), o, scratch.data());
+  rules::Curve<double> c = rules::own_curve(row(lr, loss), o, scratch.data());
   ASSERT_EQ(c.n, 3);
   EXPECT_DOUBLE_EQ(c.loss[0], 4);
   EXPECT_DOUBLE_EQ(c.loss[1], 8.0 / 3);
@@ -210,7 +215,7 @@ TEST(Smoothing, CutAtTheFirstNonFiniteThenSkip) {
   const std::vector<double> lr{1, 1, 2, 3, 4, 5}, loss{6, 5, 4, NAN, 2, 1};
   std::vector<double> scratch(16);
   CurveOptions o;
-  rules::Curve c = rules::own_curve(row(lr, loss), o, scratch.data());
+  rules::Curve<double> c = rules::own_curve(row(lr, loss), o, scratch.data());
   EXPECT_EQ(c.n, 3); // before the NaN
   o.skip_begin = 1;
   o.skip_end = 1;
@@ -334,8 +339,8 @@ TEST(Suggest, FillsEveryRuleAndTheHeadline) {
   const std::vector<double> debias = debias_table(p.config.epochs);
   std::vector<double> scratch(static_cast<std::size_t>(rule_scratch(p.config.epochs)));
   for (std::size_t i = 0; i < 40; ++i) {
-    const TrialView t{&b.loss[i * row_length], &b.lr[i * row_length], 1, b.steps[i], b.status[i], b.scan[i],
-                      b.factor[i], p.config.epochs};
+    const TrialView t = trial_view(&b.loss[i * row_length], &b.lr[i * row_length], 1, b.steps[i], b.status[i],
+                                   b.scan[i], b.factor[i], p.config.epochs);
     double want[kRuleCount];
     suggest_all(t, o.curve(), RuleTables{debias.data()}, scratch.data(), want);
     for (std::size_t r = 0; r < rule_names().size(); ++r)

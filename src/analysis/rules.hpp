@@ -5,6 +5,7 @@
 #include "analysis/curve.hpp"
 #include "core/batch.hpp"
 #include "core/library_rules.hpp"
+#include "core/suggest.hpp"
 
 #include <string>
 #include <vector>
@@ -14,7 +15,11 @@ namespace lrf {
 // The rules' names (rule_name), in the order of Rule, Batch::suggest and /trials/suggest/<rule>.
 const std::vector<std::string> &rule_names();
 
-// Fills batch.suggest (every rule) and batch.suggested_lr (the headline rule) from the trajectories.
+// The index of options.suggest in rule_names(); InputError if it names no rule.
+std::size_t headline_rule(const AnalysisOptions &options);
+
+// Fills batch.suggest (every rule) and batch.suggested_lr (the headline rule) from the trajectories, on
+// every core.
 void suggest(const Problem &problem, const AnalysisOptions &options, Batch &batch);
 
 // The reference every linear model y = w*x with mean squared error has: the loss is

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "core/batch.hpp"
+#include "core/suggest.hpp"
 
 #include <memory>
 #include <string>
@@ -24,6 +25,13 @@ public:
   // Runs every trial of the batch: fills steps and status, and loss, weight and lr up to each trial's
   // last step (entries after it are left as they were).
   virtual void run(const Problem &problem, Batch &batch) = 0;
+  // run(), and every rule's answer for every trial into batch.suggest (sized by size_suggestions): by
+  // default over the whole batch after its trials, on every core; the cpu backend as each chunk of trials
+  // ends, while its rows are in cache.
+  virtual void run_and_suggest(const Problem &problem, Batch &batch, const RuleRun &rules) {
+    run(problem, batch);
+    suggest_batch(rules, problem, batch);
+  }
 };
 
 std::unique_ptr<Backend> make_serial_backend();

@@ -1,7 +1,8 @@
 // The CPU backend: every core, and SIMD across trials. Each thread takes chunks of the batch; within a
 // chunk eight trials run in lockstep, one per vector lane, through the same trial core as the serial
 // reference (V = a vector of eight doubles): lane j does exactly trial j's operations in the seed's order,
-// so results are bit-identical to serial. A lane whose trial ends takes the chunk's next trial.
+// so results are bit-identical to serial. A lane whose trial ends takes the chunk's next trial. With rules
+// (run_and_suggest), each chunk's suggestions follow its trials on the same thread.
 #include "backends/backend.hpp"
 #include "core/parallel.hpp"
 
@@ -83,18 +84,28 @@ public:
            std::to_string(kLanes) + " trials per SIMD vector";
   }
 
-  void run(const Problem &problem, Batch &batch) override {
+  void run(const Problem &problem, Batch &batch) override { run_chunks(problem, batch, nullptr); }
+  void run_and_suggest(const Problem &problem, Batch &batch, const RuleRun &rules) override {
+    run_chunks(problem, batch, &rules);
+  }
+
+private:
+  // Every thread takes chunks of the batch, and where rules are given, runs them on each chunk as it ends.
+  void run_chunks(const Problem &problem, Batch &batch, const RuleRun *rules) const {
     const std::int64_t n = batch.size();
     std::atomic<std::int64_t> next{0};
     auto work = [&] {
-      for (std::int64_t begin; (begin = next.fetch_add(kChunk)) < n;)
-        run_range(problem, batch, begin, std::min(n, begin + kChunk));
+      for (std::int64_t begin; (begin = next.fetch_add(kChunk)) < n;) {
+        const std::int64_t end = std::min(n, begin + kChunk);
+        run_range(problem, batch, begin, end);
+        if (rules)
+          suggest_range(*rules, problem, batch, begin, end);
+      }
     };
     run_parallel(static_cast<int>(std::min<std::int64_t>(threads_, (n + kChunk - 1) / kChunk)),
                  [&](int) { work(); });
   }
 
-private:
   int threads_;
 };
 

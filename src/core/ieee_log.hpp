@@ -2,37 +2,24 @@
 // of glibc's, musl's and FreeBSD's older log), written with basic IEEE operations only, so that the serial,
 // cpu and cuda backends compute the same bits (std::log differs between libm and CUDA's libdevice, and
 // between libm versions). Error below 1 ulp: on random inputs it is 1 ulp off glibc's (correctly rounded)
-// log in about 4% of cases (tests/analysis_test.cpp).
+// log in about 4% of cases (tests/analysis_test.cpp). ieee_log(RuleVec) takes the logarithm of eight
+// values at once: the common path (a positive normal x not within 2^-20 of a power of two's neighbourhood
+// of 1) in vector operations, any other lane through the scalar function, the same bits either way.
 #pragma once
 
-#include "core/trial.hpp" // LRF_HD, LRF_INLINE
+#include "core/lanes.hpp"
 
 #include <cstdint>
-#include <cstring>
 
 namespace lrf {
 
 namespace detail {
 
-LRF_HD LRF_INLINE std::uint64_t to_bits(double x) {
-  std::uint64_t u;
-  std::memcpy(&u, &x, sizeof u);
-  return u;
-}
-
-LRF_HD LRF_INLINE double from_bits(std::uint64_t u) {
-  double x;
-  std::memcpy(&x, &u, sizeof x);
-  return x;
-}
-
-} // namespace detail
-
-// log(x): -inf at +-0, NaN below 0 and at NaN, +inf at +inf.
-LRF_HD inline double ieee_log(double x) {
+// fdlibm's common path, from f = x/2^k - 1 (|f| >= 2^-20) and hx, the high word of x/2^k without its
+// exponent (both branches of fdlibm's `if (i > 0)` and of `k == 0` computed, one chosen per lane).
+template <class V> LRF_HD LRF_INLINE V log_common(V f, LaneI<V> k, LaneI<V> hx) {
   constexpr double ln2_hi = 6.93147180369123816490e-01; // 3fe62e42 fee00000
   constexpr double ln2_lo = 1.90821492927058770002e-10; // 3dea39ef 35793c76
-  constexpr double two54 = 1.80143985094819840000e+16;  // 43500000 00000000
   constexpr double Lg1 = 6.666666666666735130e-01;      // 3FE55555 55555593
   constexpr double Lg2 = 3.999999999940941908e-01;      // 3FD99999 9997FA04
   constexpr double Lg3 = 2.857142874366239149e-01;      // 3FD24924 94229359
@@ -40,19 +27,42 @@ LRF_HD inline double ieee_log(double x) {
   constexpr double Lg5 = 1.818357216161805012e-01;      // 3FC74664 96CB03DE
   constexpr double Lg6 = 1.531383769920937332e-01;      // 3FC39A09 D078C69F
   constexpr double Lg7 = 1.479819860511658591e-01;      // 3FC2F112 DF3E5244
+  const V s = f / (2.0 + f);
+  const V dk = lanes::to_double(k);
+  const V z = s * s;
+  const V w = z * z;
+  const V t1 = w * (Lg2 + w * (Lg4 + w * Lg6));
+  const V t2 = z * (Lg1 + w * (Lg3 + w * (Lg5 + w * Lg7)));
+  const LaneM<V> big = ((hx - 0x6147a) | (0x6b851 - hx)) > 0; // fdlibm's ii > 0
+  const LaneM<V> k0 = k == 0;
+  const V R = t2 + t1;
+  const V hfsq = 0.5 * f * f;
+  const V big_k0 = f - (hfsq - s * (hfsq + R));
+  const V big_k = dk * ln2_hi - ((hfsq - (s * (hfsq + R) + dk * ln2_lo)) - f);
+  const V small_k0 = f - s * (f - R);
+  const V small_k = dk * ln2_hi - ((s * (f - R) - dk * ln2_lo) - f);
+  return lanes::select(big, lanes::select(k0, big_k0, big_k), lanes::select(k0, small_k0, small_k));
+}
 
-  std::uint64_t u = detail::to_bits(x);
+} // namespace detail
+
+// log(x): -inf at +-0, NaN below 0 and at NaN, +inf at +inf.
+LRF_HD inline double ieee_log(double x) {
+  constexpr double ln2_hi = 6.93147180369123816490e-01;
+  constexpr double ln2_lo = 1.90821492927058770002e-10;
+  constexpr double two54 = 1.80143985094819840000e+16; // 43500000 00000000
+  std::uint64_t u = lanes::bits_of(x);
   auto hx = static_cast<std::int32_t>(u >> 32); // high word
   const auto lx = static_cast<std::uint32_t>(u);
   std::int32_t k = 0;
   if (hx < 0x00100000) { // x < 2^-1022
     if (((hx & 0x7fffffff) | static_cast<std::int32_t>(lx)) == 0)
-      return detail::from_bits(0xfff0000000000000u); // log(+-0) = -inf (fdlibm: -two54 / 0)
+      return lanes::double_of(0xfff0000000000000u); // log(+-0) = -inf (fdlibm: -two54 / 0)
     if (hx < 0)
-      return detail::from_bits(0x7ff8000000000000u); // log(negative) = NaN (fdlibm: (x - x) / 0)
+      return lanes::double_of(0x7ff8000000000000u); // log(negative) = NaN (fdlibm: (x - x) / 0)
     k -= 54;
     x *= two54; // a subnormal: scaled up
-    u = detail::to_bits(x);
+    u = lanes::bits_of(x);
     hx = static_cast<std::int32_t>(u >> 32);
   }
   if (hx >= 0x7ff00000)
@@ -62,8 +72,8 @@ LRF_HD inline double ieee_log(double x) {
   const std::int32_t i = (hx + 0x95f64) & 0x100000;
   // x normalized to [sqrt(2)/2, sqrt(2)): x or x/2
   u = (static_cast<std::uint64_t>(static_cast<std::uint32_t>(hx | (i ^ 0x3ff00000))) << 32) |
-      (detail::to_bits(x) & 0xffffffffu);
-  x = detail::from_bits(u);
+      (lanes::bits_of(x) & 0xffffffffu);
+  x = lanes::double_of(u);
   k += (i >> 20);
   const double f = x - 1.0;
   if ((0x000fffff & (2 + hx)) < 3) { // |f| < 2^-20
@@ -79,25 +89,28 @@ LRF_HD inline double ieee_log(double x) {
     const auto dk = static_cast<double>(k);
     return dk * ln2_hi - ((R - dk * ln2_lo) - f);
   }
-  const double s = f / (2.0 + f);
-  const auto dk = static_cast<double>(k);
-  const double z = s * s;
-  std::int32_t ii = hx - 0x6147a;
-  const double w = z * z;
-  const std::int32_t j = 0x6b851 - hx;
-  const double t1 = w * (Lg2 + w * (Lg4 + w * Lg6));
-  const double t2 = z * (Lg1 + w * (Lg3 + w * (Lg5 + w * Lg7)));
-  ii |= j;
-  const double R = t2 + t1;
-  if (ii > 0) {
-    const double hfsq = 0.5 * f * f;
-    if (k == 0)
-      return f - (hfsq - s * (hfsq + R));
-    return dk * ln2_hi - ((hfsq - (s * (hfsq + R) + dk * ln2_lo)) - f);
-  }
-  if (k == 0)
-    return f - s * (f - R);
-  return dk * ln2_hi - ((s * (f - R) - dk * ln2_lo) - f);
+  return detail::log_common<double>(f, k, hx);
 }
+
+#if !defined(__CUDACC__)
+// log of each lane, the same bits as ieee_log(double) lane by lane.
+inline RuleVec ieee_log(RuleVec x) {
+  const RuleVecU u = lanes::bits_of(x);
+  const RuleVecI exponent = reinterpret_cast<RuleVecI>(u >> 52); // with the sign bit: 1..0x7fe for positive normal x
+  RuleVecI hx = reinterpret_cast<RuleVecI>(u >> 32) & 0x000fffff;
+  RuleVecI k = exponent - 1023;
+  const RuleVecI i = (hx + 0x95f64) & 0x100000;
+  const RuleVecU normalized = (reinterpret_cast<RuleVecU>(hx | (i ^ 0x3ff00000)) << 32) | (u & 0xffffffffu);
+  k += i >> 20;
+  const RuleVec f = lanes::double_of(normalized) - 1.0;
+  const RuleVecI other = (exponent < 1) | (exponent > 0x7fe) | ((0x000fffff & (2 + hx)) < 3);
+  RuleVec r = detail::log_common<RuleVec>(f, k, hx);
+  if (lanes::any(other))
+    for (int j = 0; j < kRuleLanes; ++j)
+      if (other[j])
+        r[j] = ieee_log(x[j]);
+  return r;
+}
+#endif
 
 } // namespace lrf

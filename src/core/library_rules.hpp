@@ -19,139 +19,260 @@ namespace rules {
 // 4x the best (stop_div) or train_iter reaches num_it, which LRFinder raises to 6 if lower. torch's CPU
 // lerp kernel (AVX2 and AVX-512) computes a weight >= 0.5 as fmadd(weight - 1, end - start, end), one
 // rounding: hence the explicit fma. The recorded rate of batch i is r_i.
-LRF_HD inline std::int32_t fastai_record(const TrialView &t, const RuleTables &tables, double *out) {
-  double val = 0, best = kInf;
-  std::int32_t n = 0;
+template <class V> LRF_HD LaneI<V> fastai_record(const TrialLanes<V> &t, const RuleTables &tables, V *out) {
+  V val = splat<V>(0), best = splat<V>(kInf);
+  LaneI<V> n = splat_i<V>(0);
+  LaneM<V> on = n == 0;
   const std::int32_t num_it = t.epochs < 6 ? 6 : t.epochs;
   for (std::int32_t i = 0; i < num_it; ++i) {
-    double loss;
-    if (!measured(t, i, loss))
+    on = on & measured(t, i);
+    if (lanes::done(on, i))
       break;
-    val = fma(kLibraryBeta - 1, val - loss, val);
-    const double smooth = val / tables.debias[i + 1];
-    out[n++] = smooth;
-    if (smooth < best)
-      best = smooth;
-    if (smooth > 4 * best)
-      break;
+    const V loss = t.loss_at(i);
+    val = lanes::fused_multiply_add(splat<V>(kLibraryBeta - 1), val - loss, val);
+    const V smooth = val / tables.debias[i + 1];
+    out[i] = smooth;
+    n = lanes::select(on, splat_i<V>(i + 1), n);
+    best = lanes::select(on & (smooth < best), smooth, best);
+    on = on & lanes::not_(smooth > 4 * best);
   }
   return n;
 }
 
 // lr_find's lists for the suggestion functions: [num_it // 10 : -5] with lr_find's own num_it (epochs, not
-// the 6 LRFinder may raise it to), then cut before the first NaN.
-struct FastaiList {
-  const TrialView &t;
-  const double *loss; // the trimmed losses, [0, n)
+// the 6 LRFinder may raise it to), then cut before the first NaN. loss[j * stride] for j < n.
+template <class V> struct FastaiList {
+  TrialLanes<V> t;
+  const V *loss;
+  std::ptrdiff_t stride;
   std::int32_t first; // iteration of loss[0]
-  std::int32_t n;
-  LRF_HD double lr(std::int32_t j) const { return rate(t, first + j); }
+  LaneI<V> n;
 };
+// The rate of point j of one trial's list.
+LRF_HD inline double list_lr(const FastaiList<double> &l, std::int64_t j) {
+  return rate(l.t, l.first + j);
+}
+#if !defined(__CUDACC__)
+inline FastaiList<double> lane(const FastaiList<RuleVec> &l, int j) {
+  return FastaiList<double>{lane(l.t, j), reinterpret_cast<const double *>(l.loss) + j, l.stride * kRuleLanes,
+                            l.first, l.n[j]};
+}
+#endif
 
-LRF_HD inline FastaiList fastai_list(const TrialView &t, const RuleTables &tables, double *scratch) {
-  const std::int32_t recorded = fastai_record(t, tables, scratch);
-  const std::int32_t first = t.epochs / 10, last = recorded - 5;
-  std::int32_t n = last > first ? last - first : 0;
-  for (std::int32_t j = 0; j < n; ++j)
-    if (is_nan(scratch[first + j])) {
-      n = j;
+template <class V> LRF_HD FastaiList<V> fastai_list(const TrialLanes<V> &t, const RuleTables &tables, V *scratch) {
+  using I = LaneI<V>;
+  const I recorded = fastai_record(t, tables, scratch);
+  const std::int32_t first = t.epochs / 10;
+  const I length = recorded - 5 - first;
+  I n = lanes::select(length > 0, length, splat_i<V>(0));
+  LaneM<V> open = n > 0;
+  const std::int64_t most = lanes::count_max(n);
+  for (std::int64_t j = 0; j < most; ++j) {
+    open = open & (j < n);
+    if (lanes::done(open, j))
       break;
+    const LaneM<V> nan = open & is_nan(scratch[first + j]);
+    n = lanes::select(nan, splat_i<V>(j), n);
+    open = open & lanes::not_(nan);
+  }
+  return FastaiList<V>{t, scratch + first, 1, first, n};
+}
+
+// The first entry of tail[0..length) not greater than x, where tail decreases: by galloping out from
+// `hint`, so that a curve that moves little between points finds it in a few steps (a binary search's
+// answer, in O(log distance)).
+LRF_HD inline std::int64_t first_not_greater(const double *tail, std::int64_t length, double x, std::int64_t hint) {
+  std::int64_t lo, hi; // the answer is in [lo, hi]
+  if (hint < length && tail[hint] > x) {
+    lo = hint + 1;
+    std::int64_t step = 1, probe = lo;
+    while (probe < length && tail[probe] > x) {
+      lo = probe + 1;
+      probe = lo + step;
+      step *= 2;
     }
-  return FastaiList{t, scratch + first, first, n};
+    hi = probe < length ? probe : length;
+  } else {
+    hi = hint;
+    std::int64_t step = 1, probe = hint - 1;
+    while (probe >= 0 && !(tail[probe] > x)) {
+      hi = probe;
+      probe = hi - step;
+      step *= 2;
+    }
+    lo = probe < 0 ? 0 : probe + 1;
+  }
+  while (lo < hi) {
+    const std::int64_t mid = lo + (hi - lo) / 2;
+    if (tail[mid] > x)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
 }
 
 // valley: the longest strictly decreasing subsequence of the losses (fastai's O(n^2) loop, here
 // O(n log n) with the same lengths: tail[k] is the largest last value of a decreasing subsequence of
 // length k + 1, a decreasing array); it ends at the first i of the longest, starts at max_end - lds, and
-// the answer is lrs[start + int(third) + int(third / 2)], a negative index counting from the end.
-LRF_HD inline double fastai_valley(const FastaiList &l, double *tail) {
+// the answer is lrs[start + int(third) + int(third / 2)], a negative index counting from the end. One
+// trial at a time: each takes its own path through its tail.
+LRF_HD inline double fastai_valley(const FastaiList<double> &l, double *tail) {
   if (l.n == 0)
     return kNaN; // lrs[0] of an empty list raises
-  std::int32_t length = 0, max_start = 0, max_end = 0, max_lds = 1;
-  for (std::int32_t i = 0; i < l.n; ++i) {
-    const double x = l.loss[i];
-    std::int32_t lo = 0, hi = length; // the first entry of tail not greater than x
-    while (lo < hi) {
-      const std::int32_t mid = lo + (hi - lo) / 2;
-      if (tail[mid] > x)
-        lo = mid + 1;
-      else
-        hi = mid;
-    }
-    tail[lo] = x;
-    if (lo == length)
+  std::int64_t length = 0, at = 0, max_start = 0, max_end = 0, max_lds = 1;
+  for (std::int64_t i = 0; i < l.n; ++i) {
+    const double x = l.loss[i * l.stride];
+    at = first_not_greater(tail, length, x, at);
+    tail[at] = x;
+    if (at == length)
       ++length;
-    const std::int32_t lds = lo + 1;
+    const std::int64_t lds = at + 1;
     if (lds > max_lds) {
       max_lds = lds;
       max_end = i;
       max_start = i - lds;
     }
   }
-  const double sections = (max_end - max_start) / 3.0;
-  std::int32_t idx = max_start + static_cast<std::int32_t>(sections) + static_cast<std::int32_t>(sections / 2);
+  const double sections = static_cast<double>(max_end - max_start) / 3.0;
+  std::int64_t idx = max_start + static_cast<std::int64_t>(sections) + static_cast<std::int64_t>(sections / 2);
   if (idx < 0)
     idx += l.n;
-  return l.lr(idx);
-}
-
-// numpy.gradient of the losses with unit spacing (edge_order 1): at least 2 points.
-LRF_HD LRF_INLINE double unit_gradient(const double *f, std::int32_t n, std::int32_t i) {
-  if (i == 0)
-    return (f[1] - f[0]) / 1.0;
-  if (i == n - 1)
-    return (f[n - 1] - f[n - 2]) / 1.0;
-  return (f[i + 1] - f[i - 1]) / 2.0;
+  return list_lr(l, idx);
 }
 
 // slide(lr_diff=15, thresh=0.005, adjust_value=1): from the end, slide a window of 15 points left while
-// the loss gradients at its two ends differ by more than thresh; the answer is the rate at its left end.
-LRF_HD inline double fastai_slide(const FastaiList &l) {
-  constexpr std::int32_t lr_diff = 15;
+// the loss gradients (numpy.gradient, unit spacing) at its two ends differ by more than thresh; the answer
+// is the rate at its left end. One trial at a time.
+LRF_HD inline double fastai_slide(const FastaiList<double> &l) {
+  constexpr std::int64_t lr_diff = 15;
   constexpr double thresh = 0.005, adjust_value = 1.0;
-  if (l.n < 2 || l.n < lr_diff + 1)
+  const std::int64_t n = l.n;
+  if (n < 2 || n < lr_diff + 1)
     return kNaN; // np.gradient needs 2 points; lrs[-16] needs 16
-  std::int32_t r = l.n - 1, left = r - lr_diff; // Python's r_idx = -1, l_idx = r_idx - lr_diff
-  double local_min_lr = l.lr(left);
+  auto f = [&](std::int64_t i) { return l.loss[i * l.stride]; };
+  auto gradient = [&](std::int64_t i) {
+    return i == 0 ? (f(1) - f(0)) / 1.0 : i == n - 1 ? (f(n - 1) - f(n - 2)) / 1.0 : (f(i + 1) - f(i - 1)) / 2.0;
+  };
+  std::int64_t r = n - 1, left = r - lr_diff; // Python's r_idx = -1, l_idx = r_idx - lr_diff
+  std::int64_t answer = left;
   while (left >= 0) {
-    const double d = unit_gradient(l.loss, l.n, r) - unit_gradient(l.loss, l.n, left);
+    const double d = gradient(r) - gradient(left);
     if (!((d < 0 ? -d : d) > thresh))
       break;
-    local_min_lr = l.lr(left);
+    answer = left;
     --r;
     --left;
   }
-  return local_min_lr * adjust_value;
+  return list_lr(l, answer) * adjust_value;
 }
 
+#if !defined(__CUDACC__)
+// valley and slide lane by lane; tail: kRuleLanes * rule_scratch_part(epochs) doubles.
+inline RuleVec fastai_valley(const FastaiList<RuleVec> &l, RuleVec *tail) {
+  RuleVec r;
+  for (int j = 0; j < kRuleLanes; ++j)
+    r[j] = fastai_valley(lane(l, j), reinterpret_cast<double *>(tail) + j * rule_scratch_part(l.t.epochs));
+  return r;
+}
+inline RuleVec fastai_slide(const FastaiList<RuleVec> &l) {
+  RuleVec r;
+  for (int j = 0; j < kRuleLanes; ++j)
+    r[j] = fastai_slide(lane(l, j));
+  return r;
+}
+#endif
+
 // steep: grads = (losses[1:] - losses[:-1]) / (lrs[1:].log() - lrs[:-1].log()), the answer lrs[argmin].
-LRF_HD inline double fastai_steep(const FastaiList &l) {
-  if (l.n < 2)
-    return kNaN; // argmin of an empty tensor raises
-  std::int32_t best = -1;
-  double low = 0, log_before = ieee_log(l.lr(0));
-  for (std::int32_t j = 0; j + 1 < l.n; ++j) {
-    const double log_after = ieee_log(l.lr(j + 1));
-    const double g = (l.loss[j + 1] - l.loss[j]) / (log_after - log_before);
+template <class V> LRF_HD V fastai_steep(const FastaiList<V> &l) {
+  LaneM<V> open = l.n >= 2; // argmin of an empty tensor raises
+  V answer = splat<V>(kNaN);
+  if (!lanes::any(open))
+    return answer;
+  RateWalk<V> walk(l.t, l.first);
+  V rate_before = walk.r, log_before = ieee_log(walk.r), low = splat<V>(0);
+  LaneI<V> best = splat_i<V>(-1);
+  const std::int64_t most = lanes::count_max(l.n) - 1;
+  for (std::int64_t j = 0; j < most; ++j) {
+    open = open & (j + 1 < l.n);
+    if (lanes::done(open, j))
+      break;
+    walk.next();
+    const V log_after = ieee_log(walk.r);
+    const V g = (l.loss[(j + 1) * l.stride] - l.loss[j * l.stride]) / (log_after - log_before);
+    const LaneM<V> nan = open & is_nan(g);
+    const LaneM<V> take = open & (nan | (best < 0) | (g < low));
+    best = lanes::select(take, splat_i<V>(j), best);
+    low = lanes::select(take, g, low);
+    answer = lanes::select(take, rate_before, answer);
+    open = open & lanes::not_(nan);
     log_before = log_after;
-    if (is_nan(g))
-      return l.lr(j);
-    if (best < 0 || g < low) {
-      best = j;
-      low = g;
-    }
+    rate_before = walk.r;
   }
-  return l.lr(best);
+  return answer;
 }
 
 // minimum: lrs[losses.argmin()] / 10.
-LRF_HD inline double fastai_minimum(const FastaiList &l) {
-  if (l.n == 0)
-    return kNaN;
-  return l.lr(argmin([&](std::int32_t j) { return l.loss[j]; }, l.n)) / 10;
+template <class V> LRF_HD V fastai_minimum(const FastaiList<V> &l) {
+  const LaneI<V> best = argmin<V>([&](std::int64_t j) { return l.loss[j * l.stride]; }, l.n);
+  return rate_at(l.t, lanes::select(best < 0, best, best + l.first)) / 10;
 }
 
 // ---- Lightning (Lightning-AI/pytorch-lightning: src/lightning/pytorch/tuner/lr_finder.py at 00127827) ----
+
+// torch.gradient(f, spacing=[x]) at its argmin, x[argmin], over points [0, m) (NaN where m < 2): dx =
+// diff(x); interior a*f[i-1] + b*f[i] + c*f[i+1] with a = -dx2 / (dx1 * (dx1 + dx2)),
+// b = (dx2 - dx1) / (dx1 * dx2), c = dx1 / (dx2 * (dx1 + dx2)); ends (f[1] - f[0]) / dx[0] and
+// (f[-1] - f[-2]) / dx[-1]. f[j * f_stride], x[j].
+template <class V>
+LRF_HD V gradient_argmin(const V *f, std::ptrdiff_t f_stride, const V *x, LaneI<V> m) {
+  LaneM<V> open = m >= 2;
+  V answer = splat<V>(kNaN), low = splat<V>(0);
+  LaneI<V> best = splat_i<V>(-1);
+  auto consider = [&](LaneM<V> at, std::int64_t j, V g, V xj) {
+    const LaneM<V> nan = at & is_nan(g);
+    const LaneM<V> take = at & (nan | (best < 0) | (g < low));
+    best = lanes::select(take, splat_i<V>(j), best);
+    low = lanes::select(take, g, low);
+    answer = lanes::select(take, xj, answer);
+    open = open & lanes::not_(nan);
+  };
+  // Points 0..m-2: the left end, then the interior.
+  const std::int64_t most = lanes::count_max(m) - 1;
+  for (std::int64_t j = 0; j < most; ++j) {
+    const LaneM<V> at = open & (j < m - 1);
+    if (lanes::done(at, j))
+      break;
+    if (j == 0) {
+      consider(at, j, (f[f_stride] - f[0]) / (x[1] - x[0]), x[0]);
+      continue;
+    }
+    const V dx1 = x[j] - x[j - 1], dx2 = x[j + 1] - x[j];
+    const V a = -dx2 / (dx1 * (dx1 + dx2)), b = (dx2 - dx1) / (dx1 * dx2), c = dx1 / (dx2 * (dx1 + dx2));
+    consider(at, j, a * f[(j - 1) * f_stride] + b * f[j * f_stride] + c * f[(j + 1) * f_stride], x[j]);
+  }
+  // The right end, point m - 1 of each lane.
+  const LaneI<V> last = lanes::select(open, m - 1, splat_i<V>(1));
+  const V g = (lanes::gather(f, f_stride, last) - lanes::gather(f, f_stride, last - 1)) /
+              (lanes::gather(x, 1, last) - lanes::gather(x, 1, last - 1));
+  const LaneM<V> at = open;
+  const LaneM<V> nan = at & is_nan(g);
+  const LaneM<V> take = at & (nan | (best < 0) | (g < low));
+  return lanes::select(take, lanes::gather(x, 1, last), answer);
+}
+
+// Lightning's suggestion for one trial whose list holds a non-finite point: the finite points of
+// smoothed[first..last) (stride apart), with their rates, gathered into f and x first.
+LRF_HD inline double lightning_sparse(const TrialView &t, const double *smoothed, std::ptrdiff_t stride,
+                                      std::int64_t first, std::int64_t last, double *f, double *x) {
+  std::int64_t m = 0;
+  for (std::int64_t i = first; i < last; ++i)
+    if (is_finite(smoothed[i * stride])) {
+      x[m] = rate(t, i);
+      f[m++] = smoothed[i * stride];
+    }
+  return gradient_argmin<double>(f, 1, x, m);
+}
 
 // _LRCallback: at the end of batch i (trainer.global_step = i + 1 by then) avg_loss = 0.98 * avg_loss +
 // 0.02 * loss, smoothed = avg_loss / (1 - 0.98**(global_step + 1)); from global_step 2 on, a smoothed loss
@@ -159,48 +280,50 @@ LRF_HD inline double fastai_minimum(const FastaiList &l) {
 // and every lower one after. The rate recorded at the batch's start is r_i. Then suggestion(skip_begin=10,
 // skip_end=1): losses[10:-1] and lrs[10:-1], the finite ones, torch.gradient(losses, spacing=[lrs]) and the
 // rate at its argmin; fewer than 2 points: no answer.
-LRF_HD inline double lightning(const TrialView &t, const RuleTables &tables, double *scratch) {
-  double avg = 0, best = 0;
-  std::int32_t n = 0;
+template <class V> LRF_HD V lightning(const TrialLanes<V> &t, const RuleTables &tables, V *scratch) {
+  using I = LaneI<V>;
+  V avg = splat<V>(0), best = splat<V>(0);
+  I n = splat_i<V>(0);
+  LaneM<V> on = n == 0;
   for (std::int32_t i = 0; i < t.epochs; ++i) {
-    double loss;
-    if (!measured(t, i, loss))
+    on = on & measured(t, i);
+    if (lanes::done(on, i))
       break;
     const std::int32_t step = i + 1;
-    avg = kLibraryBeta * avg + (1 - kLibraryBeta) * loss;
-    const double smoothed = avg / tables.debias[step + 1];
-    const bool stop = step > 1 && smoothed > 4.0 * best;
-    if (smoothed < best || step == 1)
-      best = smoothed;
-    scratch[n++] = smoothed;
-    if (stop)
-      break;
+    avg = kLibraryBeta * avg + (1 - kLibraryBeta) * t.loss_at(i);
+    const V smoothed = avg / tables.debias[step + 1];
+    const LaneM<V> stop = smoothed > 4.0 * best;
+    best = step == 1 ? smoothed : lanes::select(on & (smoothed < best), smoothed, best);
+    scratch[i] = smoothed;
+    n = lanes::select(on, splat_i<V>(step), n);
+    if (step > 1)
+      on = on & lanes::not_(stop);
   }
-  // [skip_begin:-skip_end], then the finite points (in place: f), with their rates (x, the second part
-  // of scratch).
-  const std::int32_t first = 10, last = n - 1;
-  double *f = scratch, *x = scratch + rule_scratch_part(t.epochs);
-  std::int32_t m = 0;
-  for (std::int32_t i = first; i < last; ++i)
-    if (is_finite(scratch[i])) {
-      x[m] = rate(t, i);
-      f[m++] = scratch[i];
-    }
-  if (m < 2)
-    return kNaN;
-  // torch.gradient with coordinates: dx = diff(x); interior a*f[i-1] + b*f[i] + c*f[i+1] with
-  // a = -dx2 / (dx1 * (dx1 + dx2)), b = (dx2 - dx1) / (dx1 * dx2), c = dx1 / (dx2 * (dx1 + dx2));
-  // ends (f[1] - f[0]) / dx[0] and (f[-1] - f[-2]) / dx[-1]. Into the third part of scratch, in a loop
-  // without dependences between points, which the compiler vectorizes (the same operations per point).
-  double *g = x + rule_scratch_part(t.epochs);
-  g[0] = (f[1] - f[0]) / (x[1] - x[0]);
-  g[m - 1] = (f[m - 1] - f[m - 2]) / (x[m - 1] - x[m - 2]);
-  for (std::int32_t j = 1; j < m - 1; ++j) {
-    const double dx1 = x[j] - x[j - 1], dx2 = x[j + 1] - x[j];
-    const double a = -dx2 / (dx1 * (dx1 + dx2)), b = (dx2 - dx1) / (dx1 * dx2), c = dx1 / (dx2 * (dx1 + dx2));
-    g[j] = a * f[j - 1] + b * f[j] + c * f[j + 1];
+  // [skip_begin:-skip_end]: points [10, n - 1). Where they are all finite (`dense`), their rates go to the
+  // second part of scratch and every such lane runs in lockstep; any other lane gathers its finite points.
+  constexpr std::int64_t first = 10;
+  const I m = lanes::select(n - 1 - first > 0, n - 1 - first, splat_i<V>(0));
+  const std::int64_t most = lanes::count_max(m);
+  LaneM<V> dense = m == m;
+  for (std::int64_t j = 0; j < most; ++j)
+    dense = dense & lanes::not_((j < m) & lanes::not_(is_finite(scratch[first + j])));
+  V *part = scratch + rule_scratch_part(t.epochs);
+  V answer = splat<V>(kNaN);
+  if (lanes::any(dense)) {
+    RateWalk<V> walk(t, first);
+    for (std::int64_t j = 0; j < most; ++j, walk.next())
+      part[j] = walk.r;
+    answer = gradient_argmin<V>(scratch + first, 1, part, lanes::select(dense, m, splat_i<V>(0)));
   }
-  return x[argmin([&](std::int32_t j) { return g[j]; }, m)];
+  if (lanes::any(lanes::not_(dense))) {
+    double *f = reinterpret_cast<double *>(part), *x = reinterpret_cast<double *>(part + rule_scratch_part(t.epochs));
+    for (int j = 0; j < LaneTypes<V>::count; ++j)
+      if (!lanes::at(dense, j))
+        lanes::set_at(answer, j,
+                      lightning_sparse(lane(t, j), reinterpret_cast<const double *>(scratch) + j, LaneTypes<V>::count,
+                                       first, first + lanes::at(m, j), f, x));
+  }
+  return answer;
 }
 
 // ---- torch-lr-finder and ignite: the same smoothing and stop ----
@@ -209,38 +332,48 @@ LRF_HD inline double lightning(const TrialView &t, const RuleTables &tables, dou
 // FastaiLRFinder(smooth_f=0.05, diverge_th=5.0)): the first loss as it is and the best; then
 // loss = smooth_f * loss + (1 - smooth_f) * previous, the best kept, and the run stops once a recorded loss
 // exceeds 5x the best. `iterations` is how many the loop may run.
-LRF_HD inline std::int32_t exp_smoothed_record(const TrialView &t, std::int32_t iterations, double *out) {
+template <class V> LRF_HD LaneI<V> exp_smoothed_record(const TrialLanes<V> &t, std::int32_t iterations, V *out) {
   constexpr double smooth_f = 0.05, diverge_th = 5;
-  double best = 0;
-  std::int32_t n = 0;
+  V best = splat<V>(0), previous = splat<V>(0);
+  LaneI<V> n = splat_i<V>(0);
+  LaneM<V> on = n == 0;
   for (std::int32_t i = 0; i < iterations; ++i) {
-    double loss;
-    if (!measured(t, i, loss))
+    on = on & measured(t, i);
+    if (lanes::done(on, i))
       break;
+    V loss = t.loss_at(i);
     if (i == 0) {
       best = loss;
     } else {
-      loss = smooth_f * loss + (1 - smooth_f) * out[n - 1];
-      if (loss < best)
-        best = loss;
+      loss = smooth_f * loss + (1 - smooth_f) * previous;
+      best = lanes::select(on & (loss < best), loss, best);
     }
-    out[n++] = loss;
-    if (loss > diverge_th * best)
-      break;
+    out[i] = loss;
+    previous = loss;
+    n = lanes::select(on, splat_i<V>(i + 1), n);
+    on = on & lanes::not_(loss > diverge_th * best);
   }
   return n;
+}
+
+// numpy.gradient of f[0..m) with unit spacing (edge_order 1), at point j of each lane.
+template <class V> LRF_HD LRF_INLINE V unit_gradient(const V *f, LaneI<V> m, std::int64_t j) {
+  if (j == 0)
+    return (f[1] - f[0]) / 1.0;
+  const V inner = (f[j + 1] - f[j - 1]) / 2.0;
+  return lanes::select(j == m - 1, (f[j] - f[j - 1]) / 1.0, inner);
 }
 
 // torch-lr-finder (davidtvs/pytorch-lr-finder: torch_lr_finder/lr_finder.py at 00abb907): range_test
 // records r_i with the loss of iteration i; plot(skip_start=10, skip_end=5) suggests
 // lrs[argmin(np.gradient(losses))] over [10:-5]; fewer than 2 points: np.gradient raises. `loss` is
 // exp_smoothed_record's, n points.
-LRF_HD inline double torch_lr_finder(const TrialView &t, const double *loss, std::int32_t n) {
-  const std::int32_t first = 10, m = n - 5 - first;
-  if (m < 2)
-    return kNaN;
-  const double *f = loss + first;
-  return rate(t, first + argmin([&](std::int32_t j) { return unit_gradient(f, m, j); }, m));
+template <class V> LRF_HD V torch_lr_finder(const TrialLanes<V> &t, const V *loss, LaneI<V> n) {
+  constexpr std::int64_t first = 10;
+  const LaneI<V> m = n - 5 - first;
+  const LaneI<V> best = argmin<V>([&](std::int64_t j) { return unit_gradient(loss + first, m, j); },
+                                  lanes::select(m < 2, splat_i<V>(0), m));
+  return rate_at(t, lanes::select(best < 0, best, best + first));
 }
 
 // ignite (pytorch/ignite: ignite/handlers/lr_finder.py at 036765e0): FastaiLRFinder logs, after iteration
@@ -251,33 +384,32 @@ LRF_HD inline double torch_lr_finder(const TrialView &t, const double *loss, std
 // to and including the lowest (at least 3, else it raises), grads[i] = 0.5 * (loss[i+1] - loss[i-1]) for
 // the inner points and the rate at argmin + 1. `loss` is exp_smoothed_record's over epochs + 1
 // iterations, n points.
-LRF_HD inline double ignite(const TrialView &t, const double *loss, std::int32_t n) {
-  if (n == 0)
-    return kNaN;
-  const std::int32_t m = argmin([&](std::int32_t i) { return loss[i]; }, n) + 1;
-  if (m < 3)
-    return kNaN;
-  const std::int32_t best = argmin([&](std::int32_t i) { return 0.5 * (loss[i + 2] - loss[i]); }, m - 2) + 1;
-  return rate(t, best + 1);
+template <class V> LRF_HD V ignite(const TrialLanes<V> &t, const V *loss, LaneI<V> n) {
+  const LaneI<V> m = argmin<V>([&](std::int64_t i) { return loss[i]; }, n) + 1;
+  const LaneI<V> best =
+      argmin<V>([&](std::int64_t i) { return 0.5 * (loss[i + 2] - loss[i]); }, lanes::select(m < 3, splat_i<V>(0), m - 2));
+  return rate_at(t, lanes::select(best < 0, best, best + 2));
 }
 
 } // namespace rules
 
-// Every rule's answer for the trial, out[r] for Rule r (NaN where a rule has none); scratch holds
-// rule_scratch(t.epochs) doubles. The fastai rules share one list, torch-lr-finder and ignite another.
-LRF_HD inline void suggest_all(const TrialView &t, const CurveOptions &own, const RuleTables &tables,
-                               double *scratch, double *out) {
-  double *upper = scratch + rule_scratch_part(t.epochs); // the second part of scratch
+// Every rule's answer for the trial (or each lane's trial), out[r] for Rule r (NaN where a rule has none);
+// scratch holds rule_scratch(t.epochs) values of V. The fastai rules share one list, torch-lr-finder and
+// ignite another.
+template <class V>
+LRF_HD void suggest_all(const TrialLanes<V> &t, const CurveOptions &own, const RuleTables &tables, V *scratch, V *out) {
+  V *upper = scratch + rule_scratch_part(t.epochs); // the second part of scratch
   out[static_cast<int>(Rule::steep)] = rules::steep(rules::own_curve(t, own, scratch));
-  const rules::FastaiList list = rules::fastai_list(t, tables, scratch);
+  const rules::FastaiList<V> list = rules::fastai_list(t, tables, scratch);
   out[static_cast<int>(Rule::fastai_slide)] = rules::fastai_slide(list);
   out[static_cast<int>(Rule::fastai_steep)] = rules::fastai_steep(list);
   out[static_cast<int>(Rule::fastai_minimum)] = rules::fastai_minimum(list);
   out[static_cast<int>(Rule::fastai_valley)] = rules::fastai_valley(list, upper);
   out[static_cast<int>(Rule::lightning)] = rules::lightning(t, tables, scratch);
   // ignite's list runs one iteration longer (rules::ignite); torch-lr-finder's is its first `epochs` points.
-  const std::int32_t n = rules::exp_smoothed_record(t, t.epochs + 1, scratch);
-  out[static_cast<int>(Rule::torch_lr_finder)] = rules::torch_lr_finder(t, scratch, n < t.epochs ? n : t.epochs);
+  const LaneI<V> n = rules::exp_smoothed_record(t, t.epochs + 1, scratch);
+  out[static_cast<int>(Rule::torch_lr_finder)] =
+      rules::torch_lr_finder(t, scratch, lanes::select(n < t.epochs, n, splat_i<V>(t.epochs)));
   out[static_cast<int>(Rule::ignite)] = rules::ignite(t, scratch, n);
 }
 

@@ -21,6 +21,7 @@
 #pragma once
 
 #include "core/ieee_log.hpp"
+#include "core/lanes.hpp"
 #include "core/trial.hpp"
 
 #include <cstdint>
@@ -66,17 +67,40 @@ struct CurveOptions {
   std::int32_t skip_end = 0;
 };
 
-// One trial as the rules read it: loss[k * stride] and lr[k * stride] for k = 0..steps.
-struct TrialView {
-  const double *loss;
-  const double *lr;
+namespace rules {
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr double kInf = std::numeric_limits<double>::infinity();
+} // namespace rules
+
+// One trial as the rules read it (V = double, TrialView), or kRuleLanes trials in SIMD lanes (V = RuleVec):
+// loss[k * stride] and lr[k * stride] for k < stored, the trial's entries k = 0..steps (NaN in a lane past
+// its own steps).
+template <class V> struct TrialLanes {
+  const V *loss;
+  const V *lr;
   std::ptrdiff_t stride;
-  std::int32_t steps;
-  Status status;
-  Scan scan;
-  double factor;
+  std::int32_t stored;
+  LaneI<V> steps;
+  LaneM<V> stalled; // status == stalled
+  LaneM<V> linear;  // scan == linear
+  V factor;
   std::int32_t epochs;
+
+  LRF_HD V loss_at(std::int64_t k) const {
+    return k < stored ? loss[k * stride] : splat<V>(rules::kNaN);
+  }
+  LRF_HD V lr_at(std::int64_t k) const {
+    return k < stored ? lr[k * stride] : splat<V>(rules::kNaN);
+  }
 };
+using TrialView = TrialLanes<double>;
+
+// One trial's row: loss[k * stride], lr[k * stride] for k = 0..steps.
+LRF_HD inline TrialView trial_view(const double *loss, const double *lr, std::ptrdiff_t stride, std::int32_t steps,
+                                   Status status, Scan scan, double factor, std::int32_t epochs) {
+  return TrialView{loss, lr, stride, steps + 1, steps, status == Status::stalled, scan == Scan::linear, factor,
+                   epochs};
+}
 
 // What the host computes once per run for every backend: debias[k] = 1 - 0.98**k (Python's float power,
 // libm's pow) for k = 0..max(epochs, 6) + 1, the bias correction of fastai's and Lightning's smoothing
@@ -88,7 +112,7 @@ struct RuleTables {
 std::vector<double> debias_table(std::int32_t epochs);
 constexpr double kLibraryBeta = 0.98; // fastai AvgSmoothLoss(beta=0.98), Lightning _LRCallback(beta=0.98)
 
-// Doubles of scratch a trial's rules need: three parts, each longer than any list a library records
+// Scratch the rules need, in values of V: three parts, each longer than any list a library records
 // (fastai runs at least 6 iterations, ignite epochs + 1).
 LRF_HD constexpr std::int32_t rule_scratch_part(std::int32_t epochs) {
   return (epochs < 6 ? 6 : epochs) + 2;
@@ -99,79 +123,122 @@ LRF_HD constexpr std::int64_t rule_scratch(std::int32_t epochs) {
 
 namespace rules {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr double kInf = std::numeric_limits<double>::infinity();
-
-LRF_HD LRF_INLINE bool is_nan(double x) {
+template <class V> LRF_HD LRF_INLINE LaneM<V> is_nan(V x) {
   return x != x;
 }
-LRF_HD LRF_INLINE bool is_finite(double x) {
+template <class V> LRF_HD LRF_INLINE LaneM<V> is_finite(V x) {
   return x - x == 0; // false for NaN and +-inf
 }
 
-// numpy's and torch's argmin: the first NaN if there is one, else the first of the lowest. -1 if n == 0.
-template <class F> LRF_HD std::int32_t argmin(F value, std::int32_t n) {
-  std::int32_t best = -1;
-  double low = 0;
-  for (std::int32_t i = 0; i < n; ++i) {
-    const double v = value(i);
-    if (is_nan(v))
-      return i;
-    if (best < 0 || v < low) {
-      best = i;
-      low = v;
-    }
+// numpy's and torch's argmin of value(i) over i < n, lane by lane: the first NaN if there is one, else the
+// first of the lowest; -1 where n <= 0.
+template <class V, class F> LRF_HD LaneI<V> argmin(F value, LaneI<V> n) {
+  LaneI<V> best = splat_i<V>(-1);
+  V low = splat<V>(0);
+  LaneM<V> open = n > 0;
+  const std::int64_t most = lanes::count_max(n);
+  for (std::int64_t i = 0; i < most; ++i) {
+    open = open & (i < n);
+    if (lanes::done(open, i))
+      break;
+    const V v = value(i);
+    const LaneM<V> nan = is_nan(v);
+    const LaneM<V> take = open & (nan | (best < 0) | (v < low));
+    best = lanes::select(take, splat_i<V>(i), best);
+    low = lanes::select(take, v, low);
+    open = open & lanes::not_(nan);
   }
   return best;
 }
 
 // r_i, the rate of iteration i of a library (of update i + 1 of the row): lr[i + 1] inside the row, then
 // the scan continued from its last entry by the same repeated operation.
-LRF_HD inline double rate(const TrialView &t, std::int32_t i) {
+LRF_HD inline double rate(const TrialView &t, std::int64_t i) {
   if (i < t.steps)
-    return t.lr[static_cast<std::ptrdiff_t>(i + 1) * t.stride];
-  double r = t.lr[static_cast<std::ptrdiff_t>(t.steps) * t.stride]; // r_(steps-1), or r_0 if steps == 0
-  for (std::int32_t k = t.steps > 1 ? t.steps : 1; k <= i; ++k)
-    r = t.scan == Scan::linear ? r + t.factor : r * t.factor;
+    return t.lr[(i + 1) * t.stride];
+  double r = t.lr[t.steps * t.stride]; // r_(steps-1), or r_0 if steps == 0
+  for (std::int64_t k = t.steps > 1 ? t.steps : 1; k <= i; ++k)
+    r = t.linear ? r + t.factor : r * t.factor;
   return r;
 }
 
-// Whether a library's iteration i has a loss to measure, and which.
-LRF_HD LRF_INLINE bool measured(const TrialView &t, std::int32_t i, double &loss) {
-  if (i <= t.steps) {
-    loss = t.loss[static_cast<std::ptrdiff_t>(i) * t.stride];
-    return true;
+// Lane j of a vector of trials, as one trial (one trial is its own only lane).
+LRF_HD inline TrialView lane(const TrialView &t, int) {
+  return t;
+}
+#if !defined(__CUDACC__)
+inline TrialView lane(const TrialLanes<RuleVec> &t, int j) {
+  const auto steps = static_cast<std::int32_t>(t.steps[j]);
+  return TrialView{reinterpret_cast<const double *>(t.loss) + j, reinterpret_cast<const double *>(t.lr) + j,
+                   t.stride * kRuleLanes, steps + 1, steps, t.stalled[j] != 0, t.linear[j] != 0, t.factor[j],
+                   t.epochs};
+}
+inline RuleVec rate_at(const TrialLanes<RuleVec> &t, RuleVecI i) {
+  RuleVec r;
+  for (int j = 0; j < kRuleLanes; ++j)
+    r[j] = i[j] < 0 ? kNaN : rate(lane(t, j), i[j]);
+  return r;
+}
+#endif
+// rate(i) lane by lane; NaN where i < 0.
+LRF_HD inline double rate_at(const TrialView &t, std::int64_t i) {
+  return i < 0 ? kNaN : rate(t, i);
+}
+
+// r_i for i = start, start + 1, ... (next()), by the operations rate() does.
+template <class V> struct RateWalk {
+  const TrialLanes<V> &t;
+  std::int64_t i;
+  V r;
+  LRF_HD RateWalk(const TrialLanes<V> &trials, std::int64_t start)
+      : t(trials), i(start), r(rate_at(trials, splat_i<V>(start))) {}
+  LRF_HD void next() {
+    ++i;
+    const V continued = lanes::select(t.linear, r + t.factor, r * t.factor);
+    r = lanes::select(i < t.steps, t.lr_at(i + 1), continued);
   }
-  loss = kNaN;
-  return t.status == Status::stalled;
+};
+
+// Whether a library's iteration i has a loss to measure (its loss is t.loss_at(i)): inside the row, or
+// past a stalled trial's end (NaN).
+template <class V> LRF_HD LRF_INLINE LaneM<V> measured(const TrialLanes<V> &t, std::int64_t i) {
+  return (i <= t.steps) | t.stalled;
 }
 
 // ---- lrfinder's own rule ----
 
-// The curve lrfinder's rule reads, in scratch: points [0, n) of loss (smoothed or the row's own) and lr.
-struct Curve {
-  const double *lr;
+// The curve lrfinder's rule reads: points [0, n) of loss (smoothed in scratch, or the row's own) and lr.
+template <class V> struct Curve {
+  const V *lr;
   std::ptrdiff_t lr_stride;
-  const double *loss;
+  const V *loss;
   std::ptrdiff_t loss_stride;
-  std::int32_t n;
+  LaneI<V> n;
 };
 
-LRF_HD inline Curve own_curve(const TrialView &t, const CurveOptions &o, double *scratch) {
-  std::int32_t n = 0;
-  while (n <= t.steps && is_finite(t.loss[n * t.stride]) && is_finite(t.lr[n * t.stride]))
-    ++n;
-  const double *loss = t.loss;
+template <class V> LRF_HD Curve<V> own_curve(const TrialLanes<V> &t, const CurveOptions &o, V *scratch) {
+  using I = LaneI<V>;
+  I n = splat_i<V>(0); // the leading finite points, up to the trial's steps
+  LaneM<V> open = splat_i<V>(0) == 0;
+  for (std::int64_t k = 0; k < t.stored; ++k) {
+    open = open & (k <= t.steps) & is_finite(t.loss[k * t.stride]) & is_finite(t.lr[k * t.stride]);
+    if (lanes::done(open, k))
+      break;
+    n = lanes::select(open, splat_i<V>(k + 1), n);
+  }
+  const std::int64_t most = lanes::count_max(n);
+  const V *loss = t.loss;
   std::ptrdiff_t loss_stride = t.stride;
-  if (o.smooth.kind != Smoothing::Kind::none && n > 0) {
+  if (o.smooth.kind != Smoothing::Kind::none && most > 0) {
     const double beta = o.smooth.beta;
     if (o.smooth.kind == Smoothing::Kind::ema) {
       scratch[0] = t.loss[0];
-      for (std::int32_t k = 1; k < n; ++k)
+      for (std::int64_t k = 1; k < most; ++k)
         scratch[k] = beta * scratch[k - 1] + (1 - beta) * t.loss[k * t.stride];
     } else {
-      double average = 0, beta_power = 1; // beta^(k+1) after step k
-      for (std::int32_t k = 0; k < n; ++k) {
+      V average = splat<V>(0);
+      double beta_power = 1; // beta^(k+1) after step k
+      for (std::int64_t k = 0; k < most; ++k) {
         average = beta * average + (1 - beta) * t.loss[k * t.stride];
         beta_power *= beta;
         scratch[k] = average / (1 - beta_power);
@@ -180,27 +247,32 @@ LRF_HD inline Curve own_curve(const TrialView &t, const CurveOptions &o, double 
     loss = scratch;
     loss_stride = 1;
   }
-  const std::int32_t begin = o.skip_begin < n ? o.skip_begin : n;
-  const std::int32_t skip_end = o.skip_end < n ? o.skip_end : n;
-  const std::int32_t end = n - skip_end > begin ? n - skip_end : begin;
-  return Curve{t.lr + begin * t.stride, t.stride, loss + begin * loss_stride, loss_stride, end - begin};
+  // skip_begin points from the start and skip_end from the end; a lane with no more than skip_begin points
+  // keeps none, so every other lane starts at skip_begin.
+  const I begin = lanes::select(n < o.skip_begin, n, splat_i<V>(o.skip_begin));
+  const I end_cut = lanes::select(n < o.skip_end, n, splat_i<V>(o.skip_end));
+  const I end = lanes::select(n - end_cut > begin, n - end_cut, begin);
+  const std::int64_t offset = o.skip_begin < t.stored ? o.skip_begin : t.stored;
+  return Curve<V>{t.lr + offset * t.stride, t.stride, loss + offset * loss_stride, loss_stride, end - begin};
 }
 
 // The steepest drop per ln(lr), (loss[k] - loss[k-1]) / ln(lr[k] / lr[k-1]) < 0, over k = 1..(the lowest
 // loss) where lr grew; the answer is lr[k], the rate whose update made that drop.
-LRF_HD inline double steep(const Curve &c) {
-  const std::int32_t lowest = argmin([&](std::int32_t i) { return c.loss[i * c.loss_stride]; }, c.n);
-  double best_slope = 0, best_lr = kNaN;
-  for (std::int32_t k = 1; k <= lowest; ++k) {
-    const double lr = c.lr[k * c.lr_stride], before = c.lr[(k - 1) * c.lr_stride];
-    const double rise = c.loss[k * c.loss_stride] - c.loss[(k - 1) * c.loss_stride];
-    if (!(lr > before) || !(rise < 0))
-      continue; // a stored row records base_lr twice: no change of rate, no slope
-    const double slope = rise / ieee_log(lr / before);
-    if (slope < best_slope) {
-      best_slope = slope;
-      best_lr = lr;
-    }
+template <class V> LRF_HD V steep(const Curve<V> &c) {
+  const LaneI<V> lowest = argmin<V>([&](std::int64_t i) { return c.loss[i * c.loss_stride]; }, c.n);
+  V best_slope = splat<V>(0), best_lr = splat<V>(kNaN);
+  const std::int64_t most = lanes::count_max(lowest);
+  for (std::int64_t k = 1; k <= most; ++k) {
+    const V lr = c.lr[k * c.lr_stride], before = c.lr[(k - 1) * c.lr_stride];
+    const V rise = c.loss[k * c.loss_stride] - c.loss[(k - 1) * c.loss_stride];
+    // a stored row records base_lr twice: no change of rate, no slope
+    const LaneM<V> ok = (k <= lowest) & (lr > before) & (rise < 0);
+    if (!lanes::any(ok))
+      continue;
+    const V slope = rise / ieee_log(lr / before);
+    const LaneM<V> better = ok & (slope < best_slope);
+    best_slope = lanes::select(better, slope, best_slope);
+    best_lr = lanes::select(better, lr, best_lr);
   }
   return best_lr;
 }

@@ -26,17 +26,20 @@ RunResult run_trials(const Problem &problem, const Plan &plan, Backend &backend,
   if (const std::int64_t multiple = sink.batch_multiple(); batch_size > multiple)
     batch_size -= batch_size % multiple;
   RunResult result;
+  const std::size_t headline = headline_rule(control.analysis);
+  const RuleRun rules(problem, control.analysis.curve());
   Batch batch;
   for (std::int64_t first = control.begin; first < end; first += batch_size) {
     if (control.signal && control.signal->load())
       throw Stopped(control.signal->load());
     plan.fill(first, std::min(batch_size, end - first), batch);
     batch.size_outputs(problem.row_length());
+    size_suggestions(batch);
     auto t = clock::now();
-    backend.run(problem, batch);
+    backend.run_and_suggest(problem, batch, rules);
     result.compute_seconds += seconds_since(t);
+    batch.suggested_lr = batch.suggest[headline];
     batch.pad_tails(problem.row_length());
-    suggest(problem, control.analysis, batch);
     result.summary.add(batch);
     t = clock::now();
     sink.write(batch);

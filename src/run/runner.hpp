@@ -21,7 +21,7 @@ struct Stopped : std::runtime_error {
 
 struct RunResult {
   Summary summary;
-  double compute_seconds = 0; // backend time
+  double compute_seconds = 0; // backend time: the trials and their suggestion rules
   double write_seconds = 0;   // sink time
   double total_seconds = 0;
 };

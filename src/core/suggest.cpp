@@ -1,0 +1,116 @@
+#include "core/suggest.hpp"
+
+#include "core/library_rules.hpp"
+#include "core/parallel.hpp"
+
+#include <algorithm>
+#include <new>
+#include <numeric>
+
+namespace lrf {
+namespace {
+
+// n vectors, zeroed, aligned for any instruction set (std::vector would drop RuleVec's alignment).
+class VecBuffer {
+public:
+  explicit VecBuffer(std::int64_t n)
+      : data_(static_cast<RuleVec *>(::operator new(static_cast<std::size_t>(n) * sizeof(RuleVec), kAlign))) {
+    std::fill(data_, data_ + n, RuleVec{});
+  }
+  ~VecBuffer() { ::operator delete(data_, kAlign); }
+  VecBuffer(const VecBuffer &) = delete;
+  VecBuffer &operator=(const VecBuffer &) = delete;
+  RuleVec *data() const { return data_; }
+  RuleVec &operator[](std::int64_t i) const { return data_[i]; }
+
+private:
+  static constexpr std::align_val_t kAlign{64};
+  RuleVec *data_;
+};
+
+// Lane-major copies of up to kRuleLanes trials' rows (entry k of lane j at [k][j], NaN past a lane's
+// steps), and the rules' scratch.
+struct LaneRows {
+  VecBuffer loss, lr, scratch;
+  LaneRows(std::int64_t row, std::int32_t epochs) : loss(row), lr(row), scratch(rule_scratch(epochs)) {}
+};
+
+// The rules for trials ids[0..count) (count <= kRuleLanes), one per lane; idle lanes repeat the last trial.
+// Compiled for AVX-512, AVX2 with FMA and baseline x86-64, chosen at load time, with every rule inlined
+// into each.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"), flatten))
+#endif
+void suggest_group(const RuleRun &rules, const Problem &problem, Batch &b, const std::int64_t *ids, int count,
+                   LaneRows &rows) {
+  const std::int64_t row = problem.row_length();
+  std::int64_t id[kRuleLanes];
+  RuleVecI steps, stalled, linear;
+  RuleVec factor;
+  std::int64_t stored = 0;
+  for (int j = 0; j < kRuleLanes; ++j) {
+    id[j] = ids[j < count ? j : count - 1];
+    const auto i = static_cast<std::size_t>(id[j]);
+    steps[j] = b.steps[i];
+    stalled[j] = b.status[i] == Status::stalled ? -1 : 0;
+    linear[j] = b.scan[i] == Scan::linear ? -1 : 0;
+    factor[j] = b.factor[i];
+    stored = std::max<std::int64_t>(stored, b.steps[i] + 1);
+  }
+  const double *loss[kRuleLanes], *lr[kRuleLanes];
+  std::int64_t inside = stored; // entries every lane has
+  for (int j = 0; j < kRuleLanes; ++j) {
+    loss[j] = &b.loss[static_cast<std::size_t>(id[j] * row)];
+    lr[j] = &b.lr[static_cast<std::size_t>(id[j] * row)];
+    inside = std::min<std::int64_t>(inside, steps[j] + 1);
+  }
+  for (std::int64_t k = 0; k < stored; ++k) {
+    RuleVec l, r;
+    for (int j = 0; j < kRuleLanes; ++j) {
+      const bool in = k < inside || k <= steps[j];
+      l[j] = in ? loss[j][k] : rules::kNaN;
+      r[j] = in ? lr[j][k] : rules::kNaN;
+    }
+    rows.loss[k] = l;
+    rows.lr[k] = r;
+  }
+  const TrialLanes<RuleVec> t{rows.loss.data(), rows.lr.data(), 1,      static_cast<std::int32_t>(stored),
+                              steps,            stalled,        linear, factor,
+                              problem.config.epochs};
+  RuleVec out[kRuleCount];
+  suggest_all(t, rules.own, rules.tables(), rows.scratch.data(), out);
+  for (int r = 0; r < kRuleCount; ++r)
+    for (int j = 0; j < count; ++j)
+      b.suggest[static_cast<std::size_t>(r)][static_cast<std::size_t>(id[j])] = out[r][j];
+}
+
+} // namespace
+
+void size_suggestions(Batch &batch) {
+  batch.suggest.resize(kRuleCount);
+  for (auto &values : batch.suggest)
+    values.resize(static_cast<std::size_t>(batch.size()));
+}
+
+void suggest_range(const RuleRun &rules, const Problem &problem, Batch &batch, std::int64_t first,
+                   std::int64_t last) {
+  if (last <= first)
+    return;
+  std::vector<std::int64_t> order(static_cast<std::size_t>(last - first));
+  std::iota(order.begin(), order.end(), first);
+  std::stable_sort(order.begin(), order.end(), [&](std::int64_t a, std::int64_t c) {
+    return batch.steps[static_cast<std::size_t>(a)] < batch.steps[static_cast<std::size_t>(c)];
+  });
+  LaneRows rows(problem.row_length(), problem.config.epochs);
+  for (std::size_t g = 0; g < order.size(); g += kRuleLanes)
+    suggest_group(rules, problem, batch, &order[g], static_cast<int>(std::min<std::size_t>(kRuleLanes, order.size() - g)),
+                  rows);
+}
+
+void suggest_batch(const RuleRun &rules, const Problem &problem, Batch &batch) {
+  const std::int64_t n = batch.size();
+  const int threads = static_cast<int>(std::max<std::int64_t>(1, std::min<std::int64_t>(usable_cpus(), n / 256)));
+  run_parallel(threads, [&](int k) { suggest_range(rules, problem, batch, n * k / threads, n * (k + 1) / threads); });
+}
+
+} // namespace lrf

@@ -1,0 +1,34 @@
+// Every rule over the trials of a batch on the host, kRuleLanes trials at a time in SIMD lanes
+// (core/library_rules.hpp's suggest_all on RuleVec), the trials grouped by length so that a group's lanes
+// run about as long: on the calling thread (suggest_range, what the cpu backend runs as each chunk of its
+// trials ends, while their rows are in cache) or on every core (suggest_batch). Each answer is the bits
+// suggest_all gives for that trial alone.
+#pragma once
+
+#include "core/batch.hpp"
+#include "core/rules.hpp"
+
+#include <cstdint>
+#include <vector>
+
+namespace lrf {
+
+// What every batch of a run shares: lrfinder's own rule's options and the library rules' table.
+struct RuleRun {
+  CurveOptions own;
+  std::vector<double> debias; // debias_table(epochs)
+  RuleRun(const Problem &problem, const CurveOptions &options)
+      : own(options), debias(debias_table(problem.config.epochs)) {}
+  RuleTables tables() const { return RuleTables{debias.data()}; }
+};
+
+// Sizes batch.suggest: kRuleCount arrays of one answer per trial.
+void size_suggestions(Batch &batch);
+
+// Fills batch.suggest[r][i] for every rule r and trial i in [first, last) (batch.suggest sized).
+void suggest_range(const RuleRun &rules, const Problem &problem, Batch &batch, std::int64_t first, std::int64_t last);
+
+// suggest_range over the whole batch, every core taking a share.
+void suggest_batch(const RuleRun &rules, const Problem &problem, Batch &batch);
+
+} // namespace lrf
