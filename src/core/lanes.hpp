@@ -75,6 +75,7 @@ LRF_HD LRF_INLINE double double_of(std::uint64_t u) {
   std::memcpy(&x, &u, sizeof x);
   return x;
 }
+// i as a double, for |i| < 2^51.
 LRF_HD LRF_INLINE double to_double(std::int64_t i) {
   return static_cast<double>(i);
 }
@@ -153,7 +154,9 @@ inline RuleVec double_of(RuleVecU u) {
   return (RuleVec)u;
 }
 inline RuleVec to_double(RuleVecI i) {
-  return __builtin_convertvector(i, RuleVec);
+  // 2^52 + 2^51 + i has i in its low mantissa bits: exact, and one integer add on every instruction set
+  // (AVX2 has no int64 to double conversion).
+  return double_of(reinterpret_cast<RuleVecU>(i + 0x4338000000000000)) - 6755399441055744.0;
 }
 inline RuleVec gather(const RuleVec *p, std::ptrdiff_t stride, RuleVecI k) {
   RuleVec r;

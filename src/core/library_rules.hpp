@@ -143,54 +143,51 @@ LRF_HD inline double fastai_valley(const FastaiList<double> &l, double *tail) {
 
 // slide(lr_diff=15, thresh=0.005, adjust_value=1): from the end, slide a window of 15 points left while
 // the loss gradients (numpy.gradient, unit spacing) at its two ends differ by more than thresh; the answer
-// is the rate at its left end. One trial at a time.
-LRF_HD inline double fastai_slide(const FastaiList<double> &l) {
+// is the rate at its left end. Here in one pass over the window's right end r: the highest r where the
+// slide stops (r = n - 1: at once, the left end n - 16; lower: the left end r - 14; none: 0).
+template <class V> LRF_HD V fastai_slide(const FastaiList<V> &l) {
+  using I = LaneI<V>;
   constexpr std::int64_t lr_diff = 15;
   constexpr double thresh = 0.005, adjust_value = 1.0;
-  const std::int64_t n = l.n;
-  if (n < 2 || n < lr_diff + 1)
-    return kNaN; // np.gradient needs 2 points; lrs[-16] needs 16
+  const I n = l.n;
+  const LaneM<V> valid = (n >= 2) & (n >= lr_diff + 1); // np.gradient needs 2 points; lrs[-16] needs 16
   auto f = [&](std::int64_t i) { return l.loss[i * l.stride]; };
-  auto gradient = [&](std::int64_t i) {
-    return i == 0 ? (f(1) - f(0)) / 1.0 : i == n - 1 ? (f(n - 1) - f(n - 2)) / 1.0 : (f(i + 1) - f(i - 1)) / 2.0;
-  };
-  std::int64_t r = n - 1, left = r - lr_diff; // Python's r_idx = -1, l_idx = r_idx - lr_diff
-  std::int64_t answer = left;
-  while (left >= 0) {
-    const double d = gradient(r) - gradient(left);
-    if (!((d < 0 ? -d : d) > thresh))
-      break;
-    answer = left;
-    --r;
-    --left;
+  I stop = splat_i<V>(-1);
+  const std::int64_t most = lanes::count_max(n);
+  for (std::int64_t r = lr_diff; r < most; ++r) {
+    const V right = lanes::select(r == n - 1, (f(r) - f(r - 1)) / 1.0, (f(r + 1) - f(r - 1)) / 2.0);
+    const std::int64_t left = r - lr_diff;
+    const V at_left = left == 0 ? (f(1) - f(0)) / 1.0 : (f(left + 1) - f(left - 1)) / 2.0;
+    const V d = right - at_left;
+    const LaneM<V> stops = valid & (r < n) & lanes::not_(lanes::select(d < 0, -d, d) > thresh);
+    stop = lanes::select(stops, splat_i<V>(r), stop);
   }
-  return list_lr(l, answer) * adjust_value;
+  const I left = lanes::select(stop < 0, splat_i<V>(0), lanes::select(stop == n - 1, n - 1 - lr_diff, stop - lr_diff + 1));
+  return lanes::select(valid, rate_at(l.t, lanes::select(valid, left + l.first, splat_i<V>(-1))) * adjust_value,
+                       splat<V>(kNaN));
 }
 
 #if !defined(__CUDACC__)
-// valley and slide lane by lane; tail: kRuleLanes * rule_scratch_part(epochs) doubles.
+// valley lane by lane; tail: kRuleLanes * rule_scratch_part(epochs) doubles.
 inline RuleVec fastai_valley(const FastaiList<RuleVec> &l, RuleVec *tail) {
   RuleVec r;
   for (int j = 0; j < kRuleLanes; ++j)
     r[j] = fastai_valley(lane(l, j), reinterpret_cast<double *>(tail) + j * rule_scratch_part(l.t.epochs));
   return r;
 }
-inline RuleVec fastai_slide(const FastaiList<RuleVec> &l) {
-  RuleVec r;
-  for (int j = 0; j < kRuleLanes; ++j)
-    r[j] = fastai_slide(lane(l, j));
-  return r;
-}
 #endif
 
 // steep: grads = (losses[1:] - losses[:-1]) / (lrs[1:].log() - lrs[:-1].log()), the answer lrs[argmin].
+// Once a negative gradient is the lowest, a point whose gradient cannot be lower (a finite rise >= 0, or
+// rise >= low * log_ratio_floor) needs no logarithms.
 template <class V> LRF_HD V fastai_steep(const FastaiList<V> &l) {
   LaneM<V> open = l.n >= 2; // argmin of an empty tensor raises
   V answer = splat<V>(kNaN);
   if (!lanes::any(open))
     return answer;
   RateWalk<V> walk(l.t, l.first);
-  V rate_before = walk.r, log_before = ieee_log(walk.r), low = splat<V>(0);
+  V rate_before = walk.r, log_before = splat<V>(0), low = splat<V>(0);
+  bool have_log_before = false;
   LaneI<V> best = splat_i<V>(-1);
   const std::int64_t most = lanes::count_max(l.n) - 1;
   for (std::int64_t j = 0; j < most; ++j) {
@@ -198,8 +195,19 @@ template <class V> LRF_HD V fastai_steep(const FastaiList<V> &l) {
     if (lanes::done(open, j))
       break;
     walk.next();
+    const V rise = l.loss[(j + 1) * l.stride] - l.loss[j * l.stride];
+    const V floor = log_ratio_floor(rate_before, walk.r);
+    const LaneM<V> beaten = (best >= 0) & (low < 0) & (rate_before > 0) & (floor > 0) & is_finite(rise) &
+                            ((rise >= 0) | (rise >= low * floor));
+    if (!lanes::any(open & lanes::not_(beaten))) {
+      have_log_before = false;
+      rate_before = walk.r;
+      continue;
+    }
+    if (!have_log_before)
+      log_before = ieee_log(rate_before);
     const V log_after = ieee_log(walk.r);
-    const V g = (l.loss[(j + 1) * l.stride] - l.loss[j * l.stride]) / (log_after - log_before);
+    const V g = rise / (log_after - log_before);
     const LaneM<V> nan = open & is_nan(g);
     const LaneM<V> take = open & (nan | (best < 0) | (g < low));
     best = lanes::select(take, splat_i<V>(j), best);
@@ -207,6 +215,7 @@ template <class V> LRF_HD V fastai_steep(const FastaiList<V> &l) {
     answer = lanes::select(take, rate_before, answer);
     open = open & lanes::not_(nan);
     log_before = log_after;
+    have_log_before = true;
     rate_before = walk.r;
   }
   return answer;

@@ -256,8 +256,17 @@ template <class V> LRF_HD Curve<V> own_curve(const TrialLanes<V> &t, const Curve
   return Curve<V>{t.lr + offset * t.stride, t.stride, loss + offset * loss_stride, loss_stride, end - begin};
 }
 
+// A lower bound on ln(b / a) as either of the rules computes it, ieee_log(b / a) or ieee_log(b) -
+// ieee_log(a), for 0 < a <= b: 2 (b - a) / (b + a) <= ln(b / a), less margins (2^-40 relative, 2^-40
+// absolute) far above the roundings and the logarithms' error (below 2^-42 absolute: |ln x| < 1024).
+// Non-positive where it tells nothing.
+template <class V> LRF_HD LRF_INLINE V log_ratio_floor(V a, V b) {
+  return 2 * (b - a) / (b + a) * (1 - 0x1p-40) - 0x1p-40;
+}
+
 // The steepest drop per ln(lr), (loss[k] - loss[k-1]) / ln(lr[k] / lr[k-1]) < 0, over k = 1..(the lowest
-// loss) where lr grew; the answer is lr[k], the rate whose update made that drop.
+// loss) where lr grew; the answer is lr[k], the rate whose update made that drop. A point whose slope
+// cannot beat the best so far (slope >= rise / log_ratio_floor) needs no logarithm.
 template <class V> LRF_HD V steep(const Curve<V> &c) {
   const LaneI<V> lowest = argmin<V>([&](std::int64_t i) { return c.loss[i * c.loss_stride]; }, c.n);
   V best_slope = splat<V>(0), best_lr = splat<V>(kNaN);
@@ -267,7 +276,9 @@ template <class V> LRF_HD V steep(const Curve<V> &c) {
     const V rise = c.loss[k * c.loss_stride] - c.loss[(k - 1) * c.loss_stride];
     // a stored row records base_lr twice: no change of rate, no slope
     const LaneM<V> ok = (k <= lowest) & (lr > before) & (rise < 0);
-    if (!lanes::any(ok))
+    const V floor = log_ratio_floor(before, lr);
+    const LaneM<V> beaten = (before > 0) & (floor > 0) & (rise >= best_slope * floor);
+    if (!lanes::any(ok & lanes::not_(beaten)))
       continue;
     const V slope = rise / ieee_log(lr / before);
     const LaneM<V> better = ok & (slope < best_slope);

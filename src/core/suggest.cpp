@@ -99,7 +99,8 @@ void suggest_range(const RuleRun &rules, const Problem &problem, Batch &batch, s
   std::vector<std::int64_t> order(static_cast<std::size_t>(last - first));
   std::iota(order.begin(), order.end(), first);
   std::stable_sort(order.begin(), order.end(), [&](std::int64_t a, std::int64_t c) {
-    return batch.steps[static_cast<std::size_t>(a)] < batch.steps[static_cast<std::size_t>(c)];
+    const auto i = static_cast<std::size_t>(a), k = static_cast<std::size_t>(c);
+    return batch.scan[i] != batch.scan[k] ? batch.scan[i] < batch.scan[k] : batch.steps[i] < batch.steps[k];
   });
   LaneRows rows(problem.row_length(), problem.config.epochs);
   for (std::size_t g = 0; g < order.size(); g += kRuleLanes)

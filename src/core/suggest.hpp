@@ -1,6 +1,6 @@
 // Every rule over the trials of a batch on the host, kRuleLanes trials at a time in SIMD lanes
-// (core/library_rules.hpp's suggest_all on RuleVec), the trials grouped by length so that a group's lanes
-// run about as long: on the calling thread (suggest_range, what the cpu backend runs as each chunk of its
+// (core/library_rules.hpp's suggest_all on RuleVec), the trials grouped by scan and length so that a
+// group's lanes run about as long and alike: on the calling thread (suggest_range, what the cpu backend runs as each chunk of its
 // trials ends, while their rows are in cache) or on every core (suggest_batch). Each answer is the bits
 // suggest_all gives for that trial alone.
 #pragma once
