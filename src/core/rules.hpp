@@ -265,11 +265,14 @@ template <class V> LRF_HD LRF_INLINE V log_ratio_floor(V a, V b) {
 }
 
 // The steepest drop per ln(lr), (loss[k] - loss[k-1]) / ln(lr[k] / lr[k-1]) < 0, over k = 1..(the lowest
-// loss) where lr grew; the answer is lr[k], the rate whose update made that drop. A point whose slope
-// cannot beat the best so far (slope >= rise / log_ratio_floor) needs no logarithm.
+// loss) where lr grew; the answer is lr[k], the rate whose update made that drop. Two shortcuts, neither of
+// which changes a bit: a point whose slope cannot beat the best so far (slope >= rise / log_ratio_floor)
+// needs no logarithm, and the logarithms of the last two distinct ratios are kept (an exp scan's ratio
+// lr[k] / lr[k-1] takes one to three values).
 template <class V> LRF_HD V steep(const Curve<V> &c) {
   const LaneI<V> lowest = argmin<V>([&](std::int64_t i) { return c.loss[i * c.loss_stride]; }, c.n);
   V best_slope = splat<V>(0), best_lr = splat<V>(kNaN);
+  V ratio0 = splat<V>(kNaN), log0 = splat<V>(kNaN), ratio1 = ratio0, log1 = log0; // the kept logarithms
   const std::int64_t most = lanes::count_max(lowest);
   for (std::int64_t k = 1; k <= most; ++k) {
     const V lr = c.lr[k * c.lr_stride], before = c.lr[(k - 1) * c.lr_stride];
@@ -278,10 +281,23 @@ template <class V> LRF_HD V steep(const Curve<V> &c) {
     const LaneM<V> ok = (k <= lowest) & (lr > before) & (rise < 0);
     const V floor = log_ratio_floor(before, lr);
     const LaneM<V> beaten = (before > 0) & (floor > 0) & (rise >= best_slope * floor);
-    if (!lanes::any(ok & lanes::not_(beaten)))
+    const LaneM<V> open = ok & lanes::not_(beaten);
+    if (!lanes::any(open))
       continue;
-    const V slope = rise / ieee_log(lr / before);
-    const LaneM<V> better = ok & (slope < best_slope);
+    const V ratio = lr / before;
+    const LaneM<V> kept0 = ratio == ratio0, kept1 = ratio == ratio1;
+    V log = lanes::select(kept0, log0, log1);
+    if (lanes::any(open & lanes::not_(kept0 | kept1))) {
+      const V fresh = ieee_log(ratio);
+      const LaneM<V> kept = kept0 | kept1;
+      log = lanes::select(kept, log, fresh);
+      ratio1 = lanes::select(kept, ratio1, ratio0);
+      log1 = lanes::select(kept, log1, log0);
+      ratio0 = lanes::select(kept, ratio0, ratio);
+      log0 = lanes::select(kept, log0, fresh);
+    }
+    const V slope = rise / log; // in the open lanes: the others keep no logarithm of their ratio
+    const LaneM<V> better = open & (slope < best_slope);
     best_slope = lanes::select(better, slope, best_slope);
     best_lr = lanes::select(better, lr, best_lr);
   }
