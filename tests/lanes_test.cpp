@@ -138,6 +138,38 @@ double plain_fastai_steep(const std::vector<double> &lr, const std::vector<doubl
   return lr[static_cast<std::size_t>(best)];
 }
 
+// Both steep rules on one curve (lrfinder's on the row, fastai's on the row's rates shifted by one), each
+// against its plain loop; returns how many differ.
+int steep_rules_differ(const std::vector<double> &lr, const std::vector<double> &loss, const std::string &what) {
+  const std::size_t n = lr.size();
+  const TrialView t = trial_view(loss.data(), lr.data(), 1, static_cast<std::int32_t>(n) - 1, Status::diverged,
+                                 Scan::exp, 2, 500);
+  std::vector<double> scratch(4 * n + 16);
+  const double own = rules::steep(rules::own_curve(t, CurveOptions{}, scratch.data()));
+  const double want_own = plain_steep(lr, loss);
+  // fastai's list over the row's rates r_0.. = lr[1..]: the same rates, shifted by one.
+  const std::vector<double> rates(lr.begin() + 1, lr.end()), losses(loss.begin(), loss.end() - 1);
+  const rules::FastaiList<double> list{t, losses.data(), 1, 0, static_cast<std::int64_t>(losses.size())};
+  const double fastai = rules::fastai_steep(list);
+  const double want_fastai = losses.size() < 2 ? NAN : plain_fastai_steep(rates, losses);
+  int differ = 0;
+  for (const auto &[got, want, name] : {std::tuple{own, want_own, "steep"}, std::tuple{fastai, want_fastai, "fastai-steep"}})
+    if (std::memcmp(&got, &want, sizeof got) != 0 && differ++ < 5)
+      ADD_FAILURE() << name << " " << what << ": " << got << " vs plain " << want;
+  return differ;
+}
+
+TEST(Lanes, SteepRulesKeepEveryLogarithmAtTheEdgesOfTheBound) {
+  const double u = 0x1p-1074, e = 2.718281828459045;
+  // rates that turn negative (a NaN logarithm), 2 (b - a) past the largest double, products that underflow
+  // (losses of a few u), a rise of -inf.
+  EXPECT_EQ(steep_rules_differ({1e-3, 1e-3, 2e-3, -1, 1e-2}, {1, 1, 0.9, 0.8, 0.7}, "negative rate"), 0);
+  EXPECT_EQ(steep_rules_differ({1e306, 1e306, 1e307, 1e308}, {10, 10, 9, 0}, "huge rates"), 0);
+  EXPECT_EQ(steep_rules_differ({1, e, e * 1.35}, {10 * u, 8 * u, 7 * u}, "tiny losses"), 0);
+  EXPECT_EQ(steep_rules_differ({1, 1, e, e * 1.35}, {10 * u, 10 * u, 8 * u, 7 * u}, "tiny losses, fastai"), 0);
+  EXPECT_EQ(steep_rules_differ({1, e, 20 * e}, {1.7e308, 0.7e308, -1.7e308}, "rise of -inf"), 0);
+}
+
 TEST(Lanes, SteepRulesSkipOnlyLogarithmsThatCannotMatter) {
   std::mt19937_64 random(12);
   std::int64_t differ = 0;
@@ -157,18 +189,7 @@ TEST(Lanes, SteepRulesSkipOnlyLogarithmsThatCannotMatter) {
       const int step = static_cast<int>(random() % 8);
       l += step == 0 ? 0 : step == 1 ? -1 : step < 5 ? -std::ldexp(1.0, -static_cast<int>(random() % 50)) : 0.25 * static_cast<double>(step - 5);
     }
-    const TrialView t = trial_view(loss.data(), lr.data(), 1, static_cast<std::int32_t>(n) - 1, Status::diverged,
-                                   Scan::exp, 2, 500);
-    std::vector<double> scratch(4 * n + 16);
-    const double own = rules::steep(rules::own_curve(t, CurveOptions{}, scratch.data()));
-    const double want_own = plain_steep(lr, loss);
-    // fastai's list over the row's rates r_0.. = lr[1..]: the same rates, shifted by one.
-    const std::vector<double> rates(lr.begin() + 1, lr.end()), losses(loss.begin(), loss.end() - 1);
-    const rules::FastaiList<double> list{t, losses.data(), 1, 0, static_cast<std::int64_t>(losses.size())};
-    const double fastai = rules::fastai_steep(list), want_fastai = losses.size() < 2 ? NAN : plain_fastai_steep(rates, losses);
-    for (const auto &[got, want, name] : {std::tuple{own, want_own, "steep"}, std::tuple{fastai, want_fastai, "fastai-steep"}})
-      if (std::memcmp(&got, &want, sizeof got) != 0 && differ++ < 5)
-        ADD_FAILURE() << name << " curve " << it << ": " << got << " vs plain " << want;
+    differ += steep_rules_differ(lr, loss, "curve " + std::to_string(it));
   }
   EXPECT_EQ(differ, 0);
 }

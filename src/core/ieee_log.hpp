@@ -2,9 +2,9 @@
 // of glibc's, musl's and FreeBSD's older log), written with basic IEEE operations only, so that the serial,
 // cpu and cuda backends compute the same bits (std::log differs between libm and CUDA's libdevice, and
 // between libm versions). Error below 1 ulp: on random inputs it is 1 ulp off glibc's (correctly rounded)
-// log in about 4% of cases (tests/analysis_test.cpp). ieee_log(RuleVec) takes the logarithm of eight
-// values at once: the common path (a positive normal x not within 2^-20 of a power of two's neighbourhood
-// of 1) in vector operations, any other lane through the scalar function, the same bits either way.
+// log in about 4% of cases (tests/analysis_test.cpp). ieee_log(RuleVec) takes kRuleLanes logarithms at
+// once: fdlibm's common path (x positive and normal, x / 2^k not within 2^-20 of 1) in vector operations,
+// any other lane through the scalar function; the same bits either way (tests/lanes_test.cpp).
 #pragma once
 
 #include "core/lanes.hpp"

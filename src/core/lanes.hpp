@@ -94,8 +94,9 @@ template <class V> LRF_HD LRF_INLINE LaneI<V> splat_i(std::int64_t v) {
 }
 
 #if !defined(__CUDACC__)
-// Vector lanes (host compilers only): eight trials, two AVX2 or one AVX-512 register. Their alignment is
-// the instruction set's (16 to 64 bytes), so memory for them is allocated 64-byte aligned (core/suggest.cpp).
+// Vector lanes (host compilers only): four trials, one AVX2 register (eight, in two, made GCC's code for
+// the masks and lane reads several times slower). Their alignment is the instruction set's (16 to 32
+// bytes), so memory for them is allocated 64-byte aligned (core/suggest.cpp).
 constexpr int kRuleLanes = 4;
 typedef double RuleVec __attribute__((vector_size(kRuleLanes * sizeof(double))));
 typedef std::int64_t RuleVecI __attribute__((vector_size(kRuleLanes * sizeof(std::int64_t))));

@@ -178,8 +178,8 @@ inline RuleVec fastai_valley(const FastaiList<RuleVec> &l, RuleVec *tail) {
 #endif
 
 // steep: grads = (losses[1:] - losses[:-1]) / (lrs[1:].log() - lrs[:-1].log()), the answer lrs[argmin].
-// Once a negative gradient is the lowest, a point whose gradient cannot be lower (a finite rise >= 0, or
-// rise >= low * log_ratio_floor) needs no logarithms.
+// Once a negative gradient is the lowest, a point whose gradient cannot be lower (a finite rise >= 0 over
+// growing positive rates, or cannot_beat) needs no logarithms.
 template <class V> LRF_HD V fastai_steep(const FastaiList<V> &l) {
   LaneM<V> open = l.n >= 2; // argmin of an empty tensor raises
   V answer = splat<V>(kNaN);
@@ -197,9 +197,12 @@ template <class V> LRF_HD V fastai_steep(const FastaiList<V> &l) {
     walk.next();
     const V rise = l.loss[(j + 1) * l.stride] - l.loss[j * l.stride];
     const V floor = log_ratio_floor(rate_before, walk.r);
-    const LaneM<V> beaten = (best >= 0) & (low < 0) & (rate_before > 0) & (floor > 0) & is_finite(rise) &
-                            ((rise >= 0) | (rise >= low * floor));
-    if (!lanes::any(open & lanes::not_(beaten))) {
+    const LaneM<V> nonnegative = (rate_before > 0) & (walk.r > rate_before) & (floor > 0) & is_finite(rise) &
+                                 (rise >= 0); // a gradient >= 0: not below low < 0
+    const LaneM<V> beaten =
+        (best >= 0) & (low < 0) & (nonnegative | cannot_beat(rise, low, floor, rate_before, walk.r));
+    const LaneM<V> live = open & lanes::not_(beaten);
+    if (!lanes::any(live)) {
       have_log_before = false;
       rate_before = walk.r;
       continue;
@@ -208,8 +211,8 @@ template <class V> LRF_HD V fastai_steep(const FastaiList<V> &l) {
       log_before = ieee_log(rate_before);
     const V log_after = ieee_log(walk.r);
     const V g = rise / (log_after - log_before);
-    const LaneM<V> nan = open & is_nan(g);
-    const LaneM<V> take = open & (nan | (best < 0) | (g < low));
+    const LaneM<V> nan = live & is_nan(g);
+    const LaneM<V> take = live & (nan | (best < 0) | (g < low));
     best = lanes::select(take, splat_i<V>(j), best);
     low = lanes::select(take, g, low);
     answer = lanes::select(take, rate_before, answer);
@@ -224,7 +227,7 @@ template <class V> LRF_HD V fastai_steep(const FastaiList<V> &l) {
 // minimum: lrs[losses.argmin()] / 10.
 template <class V> LRF_HD V fastai_minimum(const FastaiList<V> &l) {
   const LaneI<V> best = argmin<V>([&](std::int64_t j) { return l.loss[j * l.stride]; }, l.n);
-  return rate_at(l.t, lanes::select(best < 0, best, best + l.first)) / 10;
+  return lanes::select(best < 0, splat<V>(kNaN), rate_at(l.t, lanes::select(best < 0, best, best + l.first)) / 10);
 }
 
 // ---- Lightning (Lightning-AI/pytorch-lightning: src/lightning/pytorch/tuner/lr_finder.py at 00127827) ----

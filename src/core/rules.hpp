@@ -257,11 +257,18 @@ template <class V> LRF_HD Curve<V> own_curve(const TrialLanes<V> &t, const Curve
 }
 
 // A lower bound on ln(b / a) as either of the rules computes it, ieee_log(b / a) or ieee_log(b) -
-// ieee_log(a), for 0 < a <= b: 2 (b - a) / (b + a) <= ln(b / a), less margins (2^-40 relative, 2^-40
+// ieee_log(a), for 0 < a < b: 2 (b - a) / (b + a) <= ln(b / a), less margins (2^-40 relative, 2^-40
 // absolute) far above the roundings and the logarithms' error (below 2^-42 absolute: |ln x| < 1024).
 // Non-positive where it tells nothing.
 template <class V> LRF_HD LRF_INLINE V log_ratio_floor(V a, V b) {
-  return 2 * (b - a) / (b + a) * (1 - 0x1p-40) - 0x1p-40;
+  return (b - a) / (b + a) * 2 * (1 - 0x1p-40) - 0x1p-40;
+}
+
+// Whether rise / D >= best for every D >= floor > 0 (b > a > 0): rise >= best * floor, where that
+// product is normal (below 2^-1000 the margins would not hold) and rise finite.
+template <class V> LRF_HD LRF_INLINE LaneM<V> cannot_beat(V rise, V best, V floor, V a, V b) {
+  const V limit = best * floor;
+  return (a > 0) & (b > a) & (floor > 0) & is_finite(rise) & (limit < -0x1p-1000) & (rise >= limit);
 }
 
 // The steepest drop per ln(lr), (loss[k] - loss[k-1]) / ln(lr[k] / lr[k-1]) < 0, over k = 1..(the lowest
@@ -279,9 +286,7 @@ template <class V> LRF_HD V steep(const Curve<V> &c) {
     const V rise = c.loss[k * c.loss_stride] - c.loss[(k - 1) * c.loss_stride];
     // a stored row records base_lr twice: no change of rate, no slope
     const LaneM<V> ok = (k <= lowest) & (lr > before) & (rise < 0);
-    const V floor = log_ratio_floor(before, lr);
-    const LaneM<V> beaten = (before > 0) & (floor > 0) & (rise >= best_slope * floor);
-    const LaneM<V> open = ok & lanes::not_(beaten);
+    const LaneM<V> open = ok & lanes::not_(cannot_beat(rise, best_slope, log_ratio_floor(before, lr), before, lr));
     if (!lanes::any(open))
       continue;
     const V ratio = lr / before;
