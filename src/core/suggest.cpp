@@ -4,6 +4,7 @@
 #include "core/parallel.hpp"
 
 #include <algorithm>
+#include <memory>
 #include <new>
 #include <numeric>
 
@@ -29,10 +30,21 @@ private:
 };
 
 // Lane-major copies of up to kRuleLanes trials' rows (entry k of lane j at [k][j], NaN past a lane's
-// steps), and the rules' scratch.
+// steps), and the rules' scratch: one per thread, kept while the row length stays (what a group leaves
+// there, no later group reads).
 struct LaneRows {
+  std::int64_t row;
+  std::int32_t epochs;
   VecBuffer loss, lr, scratch;
-  LaneRows(std::int64_t row, std::int32_t epochs) : loss(row), lr(row), scratch(rule_scratch(epochs)) {}
+  LaneRows(std::int64_t row_length, std::int32_t run_epochs)
+      : row(row_length), epochs(run_epochs), loss(row_length), lr(row_length), scratch(rule_scratch(run_epochs)) {}
+
+  static LaneRows &for_this_thread(const Problem &problem) {
+    thread_local std::unique_ptr<LaneRows> rows;
+    if (!rows || rows->row != problem.row_length() || rows->epochs != problem.config.epochs)
+      rows = std::make_unique<LaneRows>(problem.row_length(), problem.config.epochs);
+    return *rows;
+  }
 };
 
 // The rules for trials ids[0..count) (count <= kRuleLanes), one per lane; idle lanes repeat the last trial.
@@ -102,7 +114,7 @@ void suggest_range(const RuleRun &rules, const Problem &problem, Batch &batch, s
     const auto i = static_cast<std::size_t>(a), k = static_cast<std::size_t>(c);
     return batch.scan[i] != batch.scan[k] ? batch.scan[i] < batch.scan[k] : batch.steps[i] < batch.steps[k];
   });
-  LaneRows rows(problem.row_length(), problem.config.epochs);
+  LaneRows &rows = LaneRows::for_this_thread(problem);
   for (std::size_t g = 0; g < order.size(); g += kRuleLanes)
     suggest_group(rules, problem, batch, &order[g], static_cast<int>(std::min<std::size_t>(kRuleLanes, order.size() - g)),
                   rows);
