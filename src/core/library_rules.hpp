@@ -181,18 +181,16 @@ inline RuleVec fastai_valley(const FastaiList<RuleVec> &l, RuleVec *tail) {
 // Once a negative gradient is the lowest, a point whose gradient cannot be lower (a finite rise >= 0 over
 // growing positive rates, or cannot_beat) needs no logarithms.
 template <class V> LRF_HD V fastai_steep(const FastaiList<V> &l) {
-  LaneM<V> open = l.n >= 2; // argmin of an empty tensor raises
-  V answer = splat<V>(kNaN);
-  if (!lanes::any(open))
-    return answer;
+  RunningArgmin<V> m{l.n >= 2}; // argmin of an empty tensor raises
+  if (!lanes::any(m.open))
+    return m.answer;
   RateWalk<V> walk(l.t, l.first);
-  V rate_before = walk.r, log_before = splat<V>(0), low = splat<V>(0);
+  V rate_before = walk.r, log_before = splat<V>(0);
   bool have_log_before = false;
-  LaneI<V> best = splat_i<V>(-1);
   const std::int64_t most = lanes::count_max(l.n) - 1;
   for (std::int64_t j = 0; j < most; ++j) {
-    open = open & (j + 1 < l.n);
-    if (lanes::done(open, j))
+    const LaneM<V> at = m.open & (j + 1 < l.n);
+    if (lanes::done(at, j))
       break;
     walk.next();
     const V rise = l.loss[(j + 1) * l.stride] - l.loss[j * l.stride];
@@ -200,8 +198,8 @@ template <class V> LRF_HD V fastai_steep(const FastaiList<V> &l) {
     const LaneM<V> nonnegative = (rate_before > 0) & (walk.r > rate_before) & (floor > 0) & is_finite(rise) &
                                  (rise >= 0); // a gradient >= 0: not below low < 0
     const LaneM<V> beaten =
-        (best >= 0) & (low < 0) & (nonnegative | cannot_beat(rise, low, floor, rate_before, walk.r));
-    const LaneM<V> live = open & lanes::not_(beaten);
+        (m.best >= 0) & (m.low < 0) & (nonnegative | cannot_beat(rise, m.low, floor, rate_before, walk.r));
+    const LaneM<V> live = at & lanes::not_(beaten);
     if (!lanes::any(live)) {
       have_log_before = false;
       rate_before = walk.r;
@@ -210,18 +208,12 @@ template <class V> LRF_HD V fastai_steep(const FastaiList<V> &l) {
     if (!have_log_before)
       log_before = ieee_log(rate_before);
     const V log_after = ieee_log(walk.r);
-    const V g = rise / (log_after - log_before);
-    const LaneM<V> nan = live & is_nan(g);
-    const LaneM<V> take = live & (nan | (best < 0) | (g < low));
-    best = lanes::select(take, splat_i<V>(j), best);
-    low = lanes::select(take, g, low);
-    answer = lanes::select(take, rate_before, answer);
-    open = open & lanes::not_(nan);
+    m.consider(live, splat_i<V>(j), rise / (log_after - log_before), rate_before);
     log_before = log_after;
     have_log_before = true;
     rate_before = walk.r;
   }
-  return answer;
+  return m.answer;
 }
 
 // minimum: lrs[losses.argmin()] / 10.
@@ -238,39 +230,28 @@ template <class V> LRF_HD V fastai_minimum(const FastaiList<V> &l) {
 // (f[-1] - f[-2]) / dx[-1]. f[j * f_stride], x[j].
 template <class V>
 LRF_HD V gradient_argmin(const V *f, std::ptrdiff_t f_stride, const V *x, LaneI<V> m) {
-  LaneM<V> open = m >= 2;
-  V answer = splat<V>(kNaN), low = splat<V>(0);
-  LaneI<V> best = splat_i<V>(-1);
-  auto consider = [&](LaneM<V> at, std::int64_t j, V g, V xj) {
-    const LaneM<V> nan = at & is_nan(g);
-    const LaneM<V> take = at & (nan | (best < 0) | (g < low));
-    best = lanes::select(take, splat_i<V>(j), best);
-    low = lanes::select(take, g, low);
-    answer = lanes::select(take, xj, answer);
-    open = open & lanes::not_(nan);
-  };
+  RunningArgmin<V> lowest{m >= 2};
   // Points 0..m-2: the left end, then the interior.
   const std::int64_t most = lanes::count_max(m) - 1;
   for (std::int64_t j = 0; j < most; ++j) {
-    const LaneM<V> at = open & (j < m - 1);
+    const LaneM<V> at = lowest.open & (j < m - 1);
     if (lanes::done(at, j))
       break;
     if (j == 0) {
-      consider(at, j, (f[f_stride] - f[0]) / (x[1] - x[0]), x[0]);
+      lowest.consider(at, splat_i<V>(0), (f[f_stride] - f[0]) / (x[1] - x[0]), x[0]);
       continue;
     }
     const V dx1 = x[j] - x[j - 1], dx2 = x[j + 1] - x[j];
     const V a = -dx2 / (dx1 * (dx1 + dx2)), b = (dx2 - dx1) / (dx1 * dx2), c = dx1 / (dx2 * (dx1 + dx2));
-    consider(at, j, a * f[(j - 1) * f_stride] + b * f[j * f_stride] + c * f[(j + 1) * f_stride], x[j]);
+    lowest.consider(at, splat_i<V>(j), a * f[(j - 1) * f_stride] + b * f[j * f_stride] + c * f[(j + 1) * f_stride],
+                     x[j]);
   }
   // The right end, point m - 1 of each lane.
-  const LaneI<V> last = lanes::select(open, m - 1, splat_i<V>(1));
+  const LaneI<V> last = lanes::select(lowest.open, m - 1, splat_i<V>(1));
   const V g = (lanes::gather(f, f_stride, last) - lanes::gather(f, f_stride, last - 1)) /
               (lanes::gather(x, 1, last) - lanes::gather(x, 1, last - 1));
-  const LaneM<V> at = open;
-  const LaneM<V> nan = at & is_nan(g);
-  const LaneM<V> take = at & (nan | (best < 0) | (g < low));
-  return lanes::select(take, lanes::gather(x, 1, last), answer);
+  lowest.consider(lowest.open, last, g, lanes::gather(x, 1, last));
+  return lowest.answer;
 }
 
 // Lightning's suggestion for one trial whose list holds a non-finite point: the finite points of

@@ -130,25 +130,37 @@ template <class V> LRF_HD LRF_INLINE LaneM<V> is_finite(V x) {
   return x - x == 0; // false for NaN and +-inf
 }
 
-// numpy's and torch's argmin of value(i) over i < n, lane by lane: the first NaN if there is one, else the
-// first of the lowest; -1 where n <= 0.
-template <class V, class F> LRF_HD LaneI<V> argmin(F value, LaneI<V> n) {
+// numpy's and torch's argmin over points taken in order, lane by lane: the first NaN if there is one, else
+// the first of the lowest. `answer` is what the caller pairs with the point taken (NaN until one is);
+// `open`, the lanes still looking (a NaN closes one).
+template <class V> struct RunningArgmin {
+  LaneM<V> open;
   LaneI<V> best = splat_i<V>(-1);
   V low = splat<V>(0);
-  LaneM<V> open = n > 0;
-  const std::int64_t most = lanes::count_max(n);
-  for (std::int64_t i = 0; i < most; ++i) {
-    open = open & (i < n);
-    if (lanes::done(open, i))
-      break;
-    const V v = value(i);
-    const LaneM<V> nan = is_nan(v);
-    const LaneM<V> take = open & (nan | (best < 0) | (v < low));
-    best = lanes::select(take, splat_i<V>(i), best);
+  V answer = splat<V>(kNaN);
+  // Point j, value v, paired answer a, in the lanes `at` (open ones).
+  LRF_HD void consider(LaneM<V> at, LaneI<V> j, V v, V a) {
+    const LaneM<V> nan = at & is_nan(v);
+    const LaneM<V> take = at & (nan | (best < 0) | (v < low));
+    best = lanes::select(take, j, best);
     low = lanes::select(take, v, low);
+    answer = lanes::select(take, a, answer);
     open = open & lanes::not_(nan);
   }
-  return best;
+};
+
+// The argmin of value(i) over i < n, lane by lane; -1 where n <= 0.
+template <class V, class F> LRF_HD LaneI<V> argmin(F value, LaneI<V> n) {
+  RunningArgmin<V> m{n > 0};
+  const std::int64_t most = lanes::count_max(n);
+  for (std::int64_t i = 0; i < most; ++i) {
+    const LaneM<V> at = m.open & (i < n);
+    if (lanes::done(at, i))
+      break;
+    const V v = value(i);
+    m.consider(at, splat_i<V>(i), v, v);
+  }
+  return m.best;
 }
 
 // r_i, the rate of iteration i of a library (of update i + 1 of the row): lr[i + 1] inside the row, then
