@@ -30,8 +30,8 @@ private:
 };
 
 // Lane-major copies of up to kRuleLanes trials' rows (entry k of lane j at [k][j], NaN past a lane's
-// steps), and the rules' scratch: one per thread, kept while the row length stays (what a group leaves
-// there, no later group reads).
+// steps), and the rules' scratch: one per thread, kept while the row length stays (no group's answers
+// depend on what an earlier group left there).
 struct LaneRows {
   std::int64_t row;
   std::int32_t epochs;
