@@ -8,34 +8,107 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 
 namespace lrf::test {
 namespace {
 
-TEST(Backends, CpuEqualsSerialForEveryThreadCountAndBatchSize) {
+// The InputError f throws says exactly `message`.
+template <class F> void expect_input_error(F f, const std::string &message) {
+  try {
+    f();
+    ADD_FAILURE() << "no error; expected: " << message;
+  } catch (const InputError &e) {
+    EXPECT_EQ(std::string(e.what()), message);
+  }
+}
+
+// The cpu backend's builds this CPU runs (every one the tests compare), named in the test's output.
+std::vector<std::string> runnable_isas() {
+  std::vector<std::string> names;
+  for (const CpuIsa &isa : cpu_isas())
+    if (isa.runs_here)
+      names.push_back(isa.name);
+  std::string list;
+  for (const auto &n : names)
+    list += " " + n;
+  std::printf("cpu builds compared here:%s\n", list.c_str());
+  return names;
+}
+
+TEST(Backends, CpuEqualsSerialForEveryBuildThreadCountAndBatchSize) {
   Problem p = seed_problem();
   Plan plan(mixed(1000, 1));
   auto serial = make_serial_backend();
   MemorySink want = run_all(p, plan, *serial);
-  for (int threads : {1, 2, 3, 8})
-    for (std::int64_t batch : {0, 1, 7, 64, 333}) {
-      auto cpu = make_cpu_backend(threads);
-      EXPECT_TRUE(same_bytes(run_all(p, plan, *cpu, batch), want)) << threads << " threads, batch " << batch;
-    }
+  for (const std::string &isa : runnable_isas())
+    for (int threads : {1, 2, 3, 8})
+      for (std::int64_t batch : {0, 1, 7, 64, 333}) {
+        auto cpu = make_cpu_backend(threads, isa);
+        EXPECT_TRUE(same_bytes(run_all(p, plan, *cpu, batch), want)) << isa << ", " << threads << " threads, batch " << batch;
+      }
   // The serial reference does not depend on the batch size either.
   EXPECT_TRUE(same_bytes(run_all(p, plan, *serial, 13), want));
 }
 
 TEST(Backends, CpuEqualsSerialOnLargerNoisyDataInBothSummationOrders) {
-  for (std::int64_t block : {std::int64_t{8192}, std::int64_t{9001}}) {
-    Problem p = noisy_problem(9001, 120);
-    p.sum_block = block;
-    Plan plan(mixed(37, 2));
+  for (const std::string &isa : runnable_isas())
+    for (std::int64_t block : {std::int64_t{8192}, std::int64_t{9001}}) {
+      Problem p = noisy_problem(9001, 120);
+      p.sum_block = block;
+      Plan plan(mixed(37, 2));
+      auto serial = make_serial_backend();
+      auto cpu = make_cpu_backend(2, isa);
+      MemorySink a = run_all(p, plan, *serial), b = run_all(p, plan, *cpu, 10);
+      EXPECT_TRUE(same_bytes(a, b)) << isa << ", sum block " << block;
+    }
+}
+
+// Every way a trial ends, in lanes that end at different steps: diverged, rose (--stop-factor), stalled
+// (a start weight whose first secant step lands on the minimum) and completed.
+TEST(Backends, CpuEqualsSerialWhereTrialsEndEveryWay) {
+  PlanOptions o = mixed(203, 4);
+  const Plan drawn(o);
+  for (std::int64_t i = 0; i < drawn.size(); ++i)
+    o.explicit_trials.push_back(drawn.trial(i));
+  for (std::ptrdiff_t k = 0; k < 9; ++k)
+    o.explicit_trials.insert(o.explicit_trials.begin() + 20 * k, TrialParams{2.5000001, Scan::exp, 1.001});
+  const Plan plan(o);
+  int seen[kStatusCount] = {};
+  for (double stop_factor : {0.0, 1e4}) {
+    Problem p = seed_problem(60);
+    p.config.stop_factor = stop_factor;
     auto serial = make_serial_backend();
-    auto cpu = make_cpu_backend(2);
-    MemorySink a = run_all(p, plan, *serial), b = run_all(p, plan, *cpu, 10);
-    EXPECT_TRUE(same_bytes(a, b)) << "sum block " << block;
+    MemorySink want = run_all(p, plan, *serial);
+    for (std::int64_t i = 0; i < plan.size(); ++i)
+      ++seen[static_cast<int>(want.status[i])];
+    for (const std::string &isa : runnable_isas()) {
+      auto cpu = make_cpu_backend(2, isa);
+      EXPECT_TRUE(same_bytes(run_all(p, plan, *cpu, 50), want)) << isa << ", stop factor " << stop_factor;
+    }
   }
+  for (int s = 0; s < kStatusCount; ++s)
+    EXPECT_GT(seen[s], 0) << status_name(static_cast<Status>(s)) << ": no trial ended this way";
+}
+
+TEST(Backends, CpuIsaNamesABuildOrSaysWhyNot) {
+  std::string known;
+  for (const CpuIsa &isa : cpu_isas()) {
+    known += (known.empty() ? "" : ", ") + std::string(isa.name);
+    if (!isa.runs_here)
+      expect_input_error([&] { make_cpu_backend(1, isa.name); },
+                         std::string("LRF_CPU_ISA=") + isa.name + ": this CPU does not support " + isa.name);
+    else
+      EXPECT_EQ(chosen_cpu_isa(isa.name).name, std::string(isa.name));
+  }
+  expect_input_error([&] { make_cpu_backend(1, "avx1024"); }, "LRF_CPU_ISA=avx1024: unknown; this build has " + known);
+  // Unset, the widest this CPU runs.
+  ASSERT_EQ(unsetenv("LRF_CPU_ISA"), 0);
+  EXPECT_EQ(chosen_cpu_isa().name, runnable_isas().front());
+  ASSERT_EQ(setenv("LRF_CPU_ISA", runnable_isas().back().c_str(), 1), 0);
+  EXPECT_EQ(make_cpu_backend(1)->device(), "1 CPU thread, " + runnable_isas().back() + ", 2 trials per SIMD vector");
+  ASSERT_EQ(unsetenv("LRF_CPU_ISA"), 0);
 }
 
 TEST(Backends, AutomaticFallsBackToCpuAndSaysSoWithoutAGpu) {

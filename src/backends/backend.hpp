@@ -35,7 +35,22 @@ public:
 };
 
 std::unique_ptr<Backend> make_serial_backend();
-std::unique_ptr<Backend> make_cpu_backend(int threads);
+
+// The cpu backend's builds, one per instruction set, widest first (x86-64: avx512, avx2, sse2; aarch64:
+// neon), with the trials each runs per SIMD vector and whether this CPU can run it.
+struct CpuIsa {
+  const char *name;
+  int lanes;
+  bool runs_here;
+};
+std::vector<CpuIsa> cpu_isas();
+// LRF_CPU_ISA's value, or "" where it is not set.
+std::string cpu_isa_requested();
+// The build `name` names ("": LRF_CPU_ISA's, else the widest this CPU runs); InputError if it is unknown
+// or cannot run here.
+CpuIsa chosen_cpu_isa(const std::string &name = "");
+// threads: 0 = every usable core; isa: as chosen_cpu_isa.
+std::unique_ptr<Backend> make_cpu_backend(int threads, const std::string &isa = "");
 
 // The one dispatch: automatic means cuda where a GPU is usable, else cpu (and says so on `note`).
 // Throws InputError where the requested backend cannot run here.

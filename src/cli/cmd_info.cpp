@@ -1,6 +1,7 @@
 // `lrfinder info`: version, build, backends compiled in and the devices they see.
 #include "backends/backend.hpp"
 #include "cli/commands.hpp"
+#include "core/errors.hpp"
 #include "core/parallel.hpp"
 #include "version.hpp"
 
@@ -23,6 +24,18 @@ int run_info() {
   std::printf("backends     %s\n", names.c_str());
   std::printf("cpu          %u hardware threads, %d usable by this process (affinity mask, CPU quota)\n",
               std::thread::hardware_concurrency(), usable_cpus());
+  std::string builds;
+  for (const CpuIsa &isa : cpu_isas())
+    builds += (builds.empty() ? "" : ", ") + std::string(isa.name) + " (" + std::to_string(isa.lanes) + " lanes" +
+              (isa.runs_here ? "" : ", not on this CPU") + ")";
+  std::printf("cpu builds   %s\n", builds.c_str());
+  const std::string forced = cpu_isa_requested();
+  try {
+    std::printf("cpu build    %s (%s)\n", chosen_cpu_isa().name,
+                forced.empty() ? "the widest this CPU runs; LRF_CPU_ISA forces one" : "LRF_CPU_ISA");
+  } catch (const InputError &e) {
+    std::printf("cpu build    none: %s\n", e.what());
+  }
 #if defined(LRF_WITH_CUDA)
   std::printf("cuda         %s\n", cuda_devices_description().c_str());
 #else
