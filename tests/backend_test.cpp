@@ -52,17 +52,41 @@ TEST(Backends, CpuEqualsSerialForEveryBuildThreadCountAndBatchSize) {
   EXPECT_TRUE(same_bytes(run_all(p, plan, *serial, 13), want));
 }
 
+// 3000 points: the cpu backend copies the data into every lane first; 9001: it reads them as they are,
+// in both of numpy's summation orders.
 TEST(Backends, CpuEqualsSerialOnLargerNoisyDataInBothSummationOrders) {
   for (const std::string &isa : runnable_isas())
-    for (std::int64_t block : {std::int64_t{8192}, std::int64_t{9001}}) {
-      Problem p = noisy_problem(9001, 120);
+    for (auto [n, block] : {std::pair<std::int64_t, std::int64_t>{3000, 3000}, {9001, 8192}, {9001, 9001}}) {
+      Problem p = noisy_problem(n, 120);
       p.sum_block = block;
       Plan plan(mixed(37, 2));
       auto serial = make_serial_backend();
       auto cpu = make_cpu_backend(2, isa);
       MemorySink a = run_all(p, plan, *serial), b = run_all(p, plan, *cpu, 10);
-      EXPECT_TRUE(same_bytes(a, b)) << isa << ", sum block " << block;
+      EXPECT_TRUE(same_bytes(a, b)) << isa << ", " << n << " points, sum block " << block;
     }
+}
+
+// --arith fma: the same bits from serial and every cpu build, on data copied into lanes or not; not
+// numpy's bits, and within a few roundings of them.
+TEST(Backends, FmaGivesTheSameBitsOnEveryBackendButNotNumpys) {
+  for (auto [n, block] : {std::pair<std::int64_t, std::int64_t>{100, 100}, {3000, 3000}, {9001, 8192}}) {
+    Problem p = n == 100 ? seed_problem(200) : noisy_problem(n, 120);
+    p.sum_block = block;
+    Plan plan(mixed(61, 5));
+    auto serial = make_serial_backend();
+    p.config.arith = Arith::exact;
+    MemorySink exact = run_all(p, plan, *serial);
+    p.config.arith = Arith::fma;
+    MemorySink fused = run_all(p, plan, *serial);
+    EXPECT_FALSE(same_bytes(exact, fused)) << n << " points: fma gave numpy's bits";
+    for (std::int64_t i = 0; i < plan.size(); ++i) // the start weights' losses
+      EXPECT_NEAR(fused.loss[i * fused.row], exact.loss[i * exact.row], 1e-13 * exact.loss[i * exact.row]) << i;
+    for (const std::string &isa : runnable_isas()) {
+      auto cpu = make_cpu_backend(2, isa);
+      EXPECT_TRUE(same_bytes(run_all(p, plan, *cpu, 20), fused)) << isa << ", " << n << " points";
+    }
+  }
 }
 
 // Every way a trial ends, in lanes that end at different steps: diverged, rose (--stop-factor), stalled

@@ -64,6 +64,18 @@ TEST_F(Cli, StopFactorEndsATrialAtFTimesItsLowestLoss) {
   expect_rejected("run --stop-factor 1", "lrfinder: error: --stop-factor: '1' is not a number > 1");
 }
 
+TEST_F(Cli, ArithFmaIsSaidAndRecordedInTheFile) {
+  const auto r = lrfinder("run -n 64 --arith fma -o f.h5");
+  ASSERT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find(", --arith fma (fused multiply-adds: not numpy's bits)\n"), std::string::npos) << r.out;
+  ResultFile f((dir_ / "f.h5").string());
+  EXPECT_EQ(f.problem().config.arith, Arith::fma);
+  EXPECT_NE(f.info().config.find(" arith=fma "), std::string::npos) << f.info().config;
+  ASSERT_EQ(lrfinder("run -q -n 64 -o e.h5").code, 0);
+  EXPECT_EQ(ResultFile((dir_ / "e.h5").string()).problem().config.arith, Arith::exact);
+  expect_rejected("run --arith fast", "lrfinder: error: --arith: fast not in {exact,fma}");
+}
+
 TEST_F(Cli, EndLrSetsTheFactorsThatReachIt) {
   ASSERT_EQ(lrfinder("run -q -n 4 --backend serial --end-lr 10 --epochs 100 -o e.h5").code, 0);
   ResultFile f((dir_ / "e.h5").string());
@@ -80,6 +92,15 @@ TEST_F(Cli, InfoListsBackends) {
   Outcome o = lrfinder("info");
   EXPECT_EQ(o.code, 0);
   EXPECT_NE(o.out.find("backends     serial, cpu"), std::string::npos) << o.out;
+  std::string builds;
+  for (const CpuIsa &isa : cpu_isas())
+    builds += (builds.empty() ? "" : ", ") + std::string(isa.name) + " (" + std::to_string(isa.lanes) + " lanes" +
+              (isa.runs_here ? "" : ", not on this CPU") + ")";
+  EXPECT_NE(o.out.find("cpu builds   " + builds + "\n"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find(std::string("cpu build    ") + chosen_cpu_isa().name +
+                       " (the widest this CPU runs; LRF_CPU_ISA forces one)\n"),
+            std::string::npos)
+      << o.out;
 }
 
 TEST_F(Cli, BadCountsAndNumbers) {

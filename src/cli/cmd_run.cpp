@@ -173,6 +173,9 @@ void setup_run_options(CLI::App &app, RunOptions &o) {
                  "data: CSV with header x,y, or HDF5 with /x and /y, or - for a CSV on standard input "
                  "(default: the seed's y = 2.5x)")
       ->check(non_empty_path());
+  add_choice<Arith>(app, "--arith", o.config.arith, {{"exact", Arith::exact}, {"fma", Arith::fma}},
+                    "exact: numpy's operations, bit for bit (default); fma: each point's error and square as "
+                    "two fused multiply-adds, faster, the same bits on every backend but not numpy's");
   add_choice<NumpySum>(app, "--numpy-sum", o.numpy_sum,
                        {{"blocked", NumpySum::blocked}, {"whole", NumpySum::whole}},
                        "summation order of np.mean to match: blocked (numpy < 2.3, 8192-element buffers) or "
@@ -305,7 +308,7 @@ int run_run(RunOptions o, const std::string &cmdline) {
   before.merge(result.summary);
   before.set_headline_rule(o.analysis.suggest);
   if (!o.quiet)
-    print_run_summary(stdout, output, *backend, before, result, linear_reference(problem.x));
+    print_run_summary(stdout, output, *backend, problem.config.arith, before, result, linear_reference(problem.x));
   if (o.plot && !plot_result(output, o.quiet))
     return 1;
   return 0;

@@ -99,11 +99,13 @@ void print_statistics(std::FILE *out, const Summary &s, const LinearReference &r
   }
 }
 
-void print_run_summary(std::FILE *out, const std::string &output, const Backend &backend, const Summary &s,
-                       const RunResult &r, const LinearReference &reference) {
+void print_run_summary(std::FILE *out, const std::string &output, const Backend &backend, Arith arith,
+                       const Summary &s, const RunResult &r, const LinearReference &reference) {
   const double compute = r.compute_seconds > 0 ? r.compute_seconds : 1e-9;
   std::fprintf(out, "lrfinder: %lld trials on %s (%s)", static_cast<long long>(s.trials),
                backend.name().c_str(), backend.device().c_str());
+  if (arith == Arith::fma)
+    std::fprintf(out, ", --arith fma (fused multiply-adds: not numpy's bits)");
   if (s.trials > r.summary.trials)
     std::fprintf(out, ", %lld of them from the resumed partial file",
                  static_cast<long long>(s.trials - r.summary.trials));

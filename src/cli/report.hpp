@@ -21,9 +21,10 @@ void print_steps(std::FILE *out, const Summary &summary);
 void print_statistics(std::FILE *out, const Summary &summary, const LinearReference &reference);
 
 // The end of `lrfinder run`: what ran where, how fast, the statistics. `summary` covers every trial of the
-// file, `result` what this run computed (less, where it resumed a partial file).
-void print_run_summary(std::FILE *out, const std::string &output, const Backend &backend, const Summary &summary,
-                       const RunResult &result, const LinearReference &reference);
+// file, `result` what this run computed (less, where it resumed a partial file); `arith`, the trials'
+// arithmetic (named where it is not numpy's).
+void print_run_summary(std::FILE *out, const std::string &output, const Backend &backend, Arith arith,
+                       const Summary &summary, const RunResult &result, const LinearReference &reference);
 
 // One progress line on stderr, redrawn in place: trials done of all, rate, time left.
 void print_progress(std::int64_t done, std::int64_t total, double seconds);

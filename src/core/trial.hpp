@@ -5,7 +5,9 @@
 //
 // Bit-exactness with the seed (numpy, float64) rests on doing the same IEEE operations in the same order:
 // the loss is np.mean((y - w*x)**2) with numpy's pairwise summation, lr grows by repeated + or *, and the
-// build turns off fused multiply-add (-ffp-contract=off, nvcc --fmad=false).
+// build turns off fused multiply-add (-ffp-contract=off, nvcc --fmad=false). --arith fma is the one
+// departure: each point as two explicit fused multiply-adds in the same order, the same bits on every
+// backend, but not numpy's.
 #pragma once
 
 #include <cmath>
@@ -39,22 +41,33 @@ constexpr const char *status_name(Status s) {
                                   : "rose";
 }
 
+// How a point's squared error is computed and summed: exact, numpy's multiply, subtract, multiply and add;
+// fma, e = fma(-w, x, y) and acc = fma(e, e, acc) (one rounding each instead of two).
+enum class Arith : std::uint8_t { exact = 0, fma = 1 };
+constexpr const char *arith_name(Arith a) {
+  return a == Arith::exact ? "exact" : "fma";
+}
+
 struct RunConfig {
   double base_lr = 1e-7;     // first learning rate
   std::int32_t epochs = 500; // most updates per trial
   double diverge = 1e7;      // a recorded loss above this ends the trial
   double stop_factor = 0;    // > 0: a recorded loss above this times the lowest so far ends the trial
+  Arith arith = Arith::exact;
 };
 
 // The data set, float64, n >= 1 points, and how numpy splits its sum: numpy before 2.3 reduces a
 // contiguous array in buffers of 8192 elements added left to right (sum_block = 8192); numpy 2.3 and
 // later sums the whole array pairwise (sum_block = n).
-struct DataView {
-  const double *x;
-  const double *y;
+// T is double; the cpu backend also reads the data as vectors of one value in every lane (T = its vector
+// type), which its instructions take straight from memory.
+template <class T> struct BasicDataView {
+  const T *x;
+  const T *y;
   std::int64_t n;
   std::int64_t sum_block;
 };
+using DataView = BasicDataView<double>;
 
 struct TrialParams {
   double start_weight;
@@ -86,48 +99,83 @@ template <class V> LRF_HD LRF_INLINE V splat(double v) {
   return v - V{};
 }
 
-// One point's squared error, (y - w*x)**2 as numpy evaluates it: multiply, subtract, square.
-template <class V> LRF_HD LRF_INLINE V squared_error(const DataView &d, std::int64_t i, V w) {
-  V e = d.y[i] - w * d.x[i];
+// a * b + c with one rounding, lane by lane (a vector FMA instruction where the target has one, else
+// libm's correctly rounded fma).
+LRF_HD LRF_INLINE double fused(double a, double b, double c) {
+  return fma(a, b, c);
+}
+template <class V> LRF_HD LRF_INLINE V fused(V a, V b, V c) {
+  V r;
+  for (int j = 0; j < static_cast<int>(sizeof(V) / sizeof(double)); ++j)
+    r[j] = __builtin_fma(a[j], b[j], c[j]);
+  return r;
+}
+template <class V> LRF_HD LRF_INLINE V fused(V a, double b, double c) {
+  V r;
+  for (int j = 0; j < static_cast<int>(sizeof(V) / sizeof(double)); ++j)
+    r[j] = __builtin_fma(a[j], b, c);
+  return r;
+}
+
+// Point i's error, negated, w*x - y, as `A` evaluates it: multiply then subtract, or fma(w, x, -y). Rounding
+// to nearest is symmetric, so this is exactly -(y - w*x) as numpy (or fma(-w, x, y)) computes it and its
+// square is numpy's bit for bit; the negated form lets a vector instruction take x and y from memory.
+template <Arith A, class D, class V> LRF_HD LRF_INLINE V error(const D &d, std::int64_t i, V w) {
+  if constexpr (A == Arith::fma)
+    return fused(w, d.x[i], -d.y[i]);
+  else
+    return w * d.x[i] - d.y[i];
+}
+// acc + e**2: numpy's square then add, or fma(e, e, acc).
+template <Arith A, class V> LRF_HD LRF_INLINE V add_square(V acc, V e) {
+  if constexpr (A == Arith::fma)
+    return fused(e, e, acc);
+  else
+    return acc + e * e;
+}
+// The square starting a partial sum (a product on its own: one rounding either way).
+template <Arith A, class D, class V> LRF_HD LRF_INLINE V square(const D &d, std::int64_t i, V w) {
+  const V e = error<A>(d, i, w);
   return e * e;
 }
 
-// numpy's pairwise_sum for n <= kPairwiseLeaf elements starting at lo.
-template <class V>
-LRF_HD LRF_INLINE V pairwise_leaf(const DataView &d, std::int64_t lo, std::int64_t n, V w) {
+// numpy's pairwise_sum of the squared errors for n <= kPairwiseLeaf elements starting at lo.
+template <Arith A, class D, class V>
+LRF_HD LRF_INLINE V pairwise_leaf(const D &d, std::int64_t lo, std::int64_t n, V w) {
   if (n < 8) {
     V res = splat<V>(-0.0); // numpy's start value
     for (std::int64_t i = 0; i < n; ++i)
-      res += squared_error(d, lo + i, w);
+      res = add_square<A>(res, error<A>(d, lo + i, w));
     return res;
   }
-  V r0 = squared_error(d, lo + 0, w), r1 = squared_error(d, lo + 1, w);
-  V r2 = squared_error(d, lo + 2, w), r3 = squared_error(d, lo + 3, w);
-  V r4 = squared_error(d, lo + 4, w), r5 = squared_error(d, lo + 5, w);
-  V r6 = squared_error(d, lo + 6, w), r7 = squared_error(d, lo + 7, w);
+  V r0 = square<A>(d, lo + 0, w), r1 = square<A>(d, lo + 1, w);
+  V r2 = square<A>(d, lo + 2, w), r3 = square<A>(d, lo + 3, w);
+  V r4 = square<A>(d, lo + 4, w), r5 = square<A>(d, lo + 5, w);
+  V r6 = square<A>(d, lo + 6, w), r7 = square<A>(d, lo + 7, w);
   std::int64_t i = 8;
   for (; i < n - (n % 8); i += 8) {
-    r0 += squared_error(d, lo + i + 0, w);
-    r1 += squared_error(d, lo + i + 1, w);
-    r2 += squared_error(d, lo + i + 2, w);
-    r3 += squared_error(d, lo + i + 3, w);
-    r4 += squared_error(d, lo + i + 4, w);
-    r5 += squared_error(d, lo + i + 5, w);
-    r6 += squared_error(d, lo + i + 6, w);
-    r7 += squared_error(d, lo + i + 7, w);
+    r0 = add_square<A>(r0, error<A>(d, lo + i + 0, w));
+    r1 = add_square<A>(r1, error<A>(d, lo + i + 1, w));
+    r2 = add_square<A>(r2, error<A>(d, lo + i + 2, w));
+    r3 = add_square<A>(r3, error<A>(d, lo + i + 3, w));
+    r4 = add_square<A>(r4, error<A>(d, lo + i + 4, w));
+    r5 = add_square<A>(r5, error<A>(d, lo + i + 5, w));
+    r6 = add_square<A>(r6, error<A>(d, lo + i + 6, w));
+    r7 = add_square<A>(r7, error<A>(d, lo + i + 7, w));
   }
   V res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7));
   for (; i < n; ++i)
-    res += squared_error(d, lo + i, w);
+    res = add_square<A>(res, error<A>(d, lo + i, w));
   return res;
 }
 
 // numpy's pairwise_sum for any n: above the leaf size it splits at n/2 rounded down to a multiple of 8
 // and adds the two halves' sums. Written with an explicit stack (each split adds one level; 56 levels at
 // most for a 64-bit n) so that it inlines and runs on a GPU thread.
-template <class V> LRF_HD LRF_INLINE V pairwise_sum(const DataView &d, std::int64_t lo, std::int64_t n, V w) {
+template <Arith A, class D, class V>
+LRF_HD LRF_INLINE V pairwise_sum(const D &d, std::int64_t lo, std::int64_t n, V w) {
   if (n <= kPairwiseLeaf)
-    return pairwise_leaf(d, lo, n, w);
+    return pairwise_leaf<A>(d, lo, n, w);
   struct Task {
     std::int64_t lo, n; // n < 0: add the two values on top of the value stack
   };
@@ -141,7 +189,7 @@ template <class V> LRF_HD LRF_INLINE V pairwise_sum(const DataView &d, std::int6
       V right = values[--nvalues];
       values[nvalues - 1] = values[nvalues - 1] + right;
     } else if (t.n <= kPairwiseLeaf) {
-      values[nvalues++] = pairwise_leaf(d, t.lo, t.n, w);
+      values[nvalues++] = pairwise_leaf<A>(d, t.lo, t.n, w);
     } else {
       std::int64_t n2 = t.n / 2;
       n2 -= n2 % 8;
@@ -155,15 +203,19 @@ template <class V> LRF_HD LRF_INLINE V pairwise_sum(const DataView &d, std::int6
 
 } // namespace detail
 
-// The seed's loss, np.mean((y - w*x)**2), bit for bit: numpy's (blocked) pairwise sum, then / n.
-// V is double, or a vector of doubles holding one trial's weight per lane.
-template <class V> LRF_HD LRF_INLINE V mean_squared_error(const DataView &d, V w) {
+// The seed's loss, np.mean((y - w*x)**2), bit for bit (A = exact): numpy's (blocked) pairwise sum, then
+// / n. V is double, or a vector of doubles holding one trial's weight per lane.
+template <Arith A = Arith::exact, class D, class V> LRF_HD LRF_INLINE V mean_squared_error(const D &d, V w) {
   V acc = detail::splat<V>(0.0); // numpy's reduction starts from the identity
   for (std::int64_t lo = 0; lo < d.n; lo += d.sum_block) {
     std::int64_t n = d.n - lo < d.sum_block ? d.n - lo : d.sum_block;
-    acc += detail::pairwise_sum(d, lo, n, w);
+    acc += detail::pairwise_sum<A>(d, lo, n, w);
   }
   return acc / static_cast<double>(d.n);
+}
+// The loss with the run's arithmetic.
+LRF_HD LRF_INLINE double trial_loss(const RunConfig &c, const DataView &d, double w) {
+  return c.arith == Arith::fma ? mean_squared_error<Arith::fma>(d, w) : mean_squared_error<Arith::exact>(d, w);
 }
 
 // The state the seed's loop carries from one step to the next.
@@ -235,11 +287,11 @@ LRF_HD LRF_INLINE bool trial_step(TrialState &s, const RunConfig &c, Scan scan, 
 // last recorded step are left as they are (the runner sets them to NaN where a file will hold them).
 LRF_HD inline TrialResult run_trial(const RunConfig &c, const DataView &d, const TrialParams &p,
                                     const TrajectoryOut &out) {
-  TrialState s = trial_start(c, p.start_weight, mean_squared_error(d, p.start_weight), out);
+  TrialState s = trial_start(c, p.start_weight, trial_loss(c, d, p.start_weight), out);
   Status status = Status::completed;
   for (;;) {
     double w = next_weight(s);
-    if (!trial_step(s, c, p.scan, p.factor, w, mean_squared_error(d, w), out, &status))
+    if (!trial_step(s, c, p.scan, p.factor, w, trial_loss(c, d, w), out, &status))
       break;
   }
   return TrialResult{s.step, status};

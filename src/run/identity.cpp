@@ -39,6 +39,7 @@ std::string run_config(const Problem &p, NumpySum numpy_sum, const PlanOptions &
   std::string c =
       "epochs=" + std::to_string(rc.epochs) + " base_lr=" + shortest(rc.base_lr) +
       " diverge=" + shortest(rc.diverge) + (rc.stop_factor > 0 ? " stop_factor=" + shortest(rc.stop_factor) : "") +
+      (rc.arith != Arith::exact ? std::string(" arith=") + arith_name(rc.arith) : "") +
       " numpy_sum=" + numpy_sum_name(numpy_sum) + " " + describe(analysis) +
       " save=" + storage.save_text() + " precision=" + storage.precision_text() +
       " data=" + std::to_string(p.x.size()) + ":" +
