@@ -1,68 +1,122 @@
 #include "fp64_peak.hpp"
 
+#include "backends/backend.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
+#include <stdexcept>
 #include <thread>
 #include <vector>
+
+#if defined(__linux__)
+#include <pthread.h>
+#include <sched.h>
+#endif
 
 namespace lrf {
 namespace {
 
-// The same vector type the cpu backend uses (src/backends/cpu.cpp): eight doubles, one zmm register with AVX-512.
-typedef double Lanes __attribute__((vector_size(8 * sizeof(double))));
-
-// 12 independent chains: each step of a chain is a multiply then an add (2 dependent ops, 4 cycles each
-// on current x86), and the two vector FP ports need about 8 ops in flight; 12 chains measured 22% faster
-// than 8 and as fast as 16 on a Sapphire Rapids core, and still fit in AVX-512's 32 registers.
+// 12 independent chains of one register each. A chain's step is a multiply then a dependent add (exact)
+// or one fused multiply-add, 3 to 4 cycles each on current x86 and Arm cores; 12 keep every port of a
+// core with two multiply and two add pipes (Zen) or two FMA pipes (Intel, Neoverse) busy, and with the two
+// constants they fit in the 16 registers of AVX2 and SSE2.
 constexpr int kChains = 12;
-constexpr double kOpsPerIteration = kChains * 8 * 2; // chains * lanes * (multiply + add)
 
-// acc = acc * m + a with m just below 1: values stay near 1, so no overflow or denormals.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-__attribute__((target_clones("avx512f", "avx2", "default")))
-#endif
-double
-chains(std::int64_t iterations, double m, double a) {
-  Lanes acc[kChains];
+template <int N> struct PeakLanes {
+  typedef double V __attribute__((vector_size(N * sizeof(double))));
+};
+
+// acc = acc * m + a with m just below 1: values stay near 1, so no overflow or denormals. Returns a sum
+// so that the chains are not optimised away.
+template <int N, bool kFused> LRF_INLINE double chains(std::int64_t iterations, double m, double a) {
+  using V = typename PeakLanes<N>::V;
+  V acc[kChains];
   for (int k = 0; k < kChains; ++k)
-    acc[k] = (1.0 + k * 1e-3) - Lanes{};
-  const Lanes mv = m - Lanes{}, av = a - Lanes{};
+    acc[k] = (1.0 + k * 1e-3) - V{};
+  const V mv = m - V{}, av = a - V{};
   for (std::int64_t i = 0; i < iterations; ++i)
-    for (int k = 0; k < kChains; ++k)
-      acc[k] = acc[k] * mv + av;
-  Lanes sum = {};
+    for (int k = 0; k < kChains; ++k) {
+      if constexpr (kFused) {
+        for (int j = 0; j < N; ++j) // one vector FMA where the target has one
+          acc[k][j] = __builtin_fma(acc[k][j], mv[j], av[j]);
+      } else {
+        acc[k] = acc[k] * mv + av; // the build never contracts this (-ffp-contract=off)
+      }
+    }
+  V sum = {};
   for (int k = 0; k < kChains; ++k)
     sum += acc[k];
   double total = 0;
-  for (int j = 0; j < 8; ++j)
+  for (int j = 0; j < N; ++j)
     total += sum[j];
-  return total; // returned so that the chains are not optimised away
+  return total;
 }
 
-std::string widest_simd() {
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-  if (__builtin_cpu_supports("avx512f"))
-    return "avx512f";
-  if (__builtin_cpu_supports("avx2"))
-    return "avx2";
+using Chains = double (*)(std::int64_t, double, double);
+
+// The probe for each of the cpu backend's builds (backends/cpu.cpp), with the same lane width and target.
+#if defined(__x86_64__) && defined(__GNUC__)
+template <bool F> __attribute__((target("avx512f"))) double chains_avx512(std::int64_t n, double m, double a) {
+  return chains<8, F>(n, m, a);
+}
+template <bool F> __attribute__((target("avx2,fma"))) double chains_avx2(std::int64_t n, double m, double a) {
+  return chains<4, F>(n, m, a);
+}
 #endif
-  return "default";
+template <bool F> double chains_baseline(std::int64_t n, double m, double a) {
+  return chains<2, F>(n, m, a);
 }
 
-// Seconds for every thread to run `iterations`, started together.
-double timed_run(int threads, std::int64_t iterations) {
+Chains chains_for(const CpuIsa &isa, bool fused) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (isa.lanes == 8)
+    return fused ? chains_avx512<true> : chains_avx512<false>;
+  if (isa.lanes == 4)
+    return fused ? chains_avx2<true> : chains_avx2<false>;
+#endif
+  (void)isa;
+  return fused ? chains_baseline<true> : chains_baseline<false>;
+}
+
+// Pins the calling thread to the k-th CPU this process may use, where it can.
+void pin_to(int k) {
+#if defined(__linux__)
+  cpu_set_t allowed;
+  if (sched_getaffinity(0, sizeof allowed, &allowed) != 0)
+    return;
+  for (int cpu = 0, seen = 0; cpu < CPU_SETSIZE; ++cpu)
+    if (CPU_ISSET(cpu, &allowed) && seen++ == k) {
+      cpu_set_t one;
+      CPU_ZERO(&one);
+      CPU_SET(cpu, &one);
+      pthread_setaffinity_np(pthread_self(), sizeof one, &one);
+      return;
+    }
+#else
+  (void)k;
+#endif
+}
+
+// Seconds for every thread to run `iterations`, started together, each pinned to a CPU of its own.
+double timed_run(Chains run, int threads, std::int64_t iterations) {
   volatile double m = 0.999999, a = 1e-6; // volatile: not folded at compile time
+  std::atomic<int> ready{0};
   std::atomic<bool> go{false};
   std::atomic<double> sink{0};
   std::vector<std::thread> pool;
   for (int t = 0; t < threads; ++t)
-    pool.emplace_back([&] {
+    pool.emplace_back([&, t] {
+      pin_to(t);
+      ++ready;
       while (!go.load())
         std::this_thread::yield();
-      sink = chains(iterations, m, a);
+      sink = run(iterations, m, a);
     });
+  while (ready.load() < threads)
+    std::this_thread::yield();
   const auto start = std::chrono::steady_clock::now();
   go = true;
   for (auto &t : pool)
@@ -72,18 +126,28 @@ double timed_run(int threads, std::int64_t iterations) {
 
 } // namespace
 
-Fp64Peak measure_fp64_peak(int threads) {
+Fp64Peak measure_fp64_peak(const CpuIsa &isa, bool fused, int threads) {
   if (threads <= 0)
     threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  // Calibrate on a short run, then take the best of three runs of about 0.12 s each.
-  std::int64_t iterations = 1 << 20;
-  const double probe = std::max(timed_run(threads, iterations), 1e-4);
-  iterations = std::max<std::int64_t>(iterations, static_cast<std::int64_t>(static_cast<double>(iterations) * 0.12 / probe));
+  const Chains run = chains_for(isa, fused);
+  // Calibrate on a short run, then take the best of kRuns runs of about 0.1 s each.
+  constexpr int kRuns = 5;
+  std::int64_t iterations = 1 << 18;
+  const double probe = std::max(timed_run(run, threads, iterations), 1e-4);
+  iterations = std::max<std::int64_t>(iterations, static_cast<std::int64_t>(static_cast<double>(iterations) * 0.1 / probe));
   double best = 1e300;
-  for (int rep = 0; rep < 3; ++rep)
-    best = std::min(best, timed_run(threads, iterations));
-  return Fp64Peak{threads * static_cast<double>(iterations) * kOpsPerIteration / best, threads,
-                  widest_simd()};
+  for (int rep = 0; rep < kRuns; ++rep)
+    best = std::min(best, timed_run(run, threads, iterations));
+  const double ops_per_iteration = kChains * isa.lanes * 2.0; // a multiply and an add, fused or not
+  Fp64Peak peak;
+  peak.flops = threads * static_cast<double>(iterations) * ops_per_iteration / best;
+  peak.threads = threads;
+  peak.method = std::to_string(kChains) + " independent chains of " +
+                (fused ? "fused multiply-adds (2 ops each)" : "a multiply then an add (no fused multiply-add)") +
+                ", " + isa.name + " build: " + std::to_string(isa.lanes) + " doubles per vector, " +
+                std::to_string(threads) + " threads pinned to CPUs, best of " + std::to_string(kRuns) + " runs of " +
+                std::to_string(static_cast<long long>(iterations)) + " iterations";
+  return peak;
 }
 
 } // namespace lrf

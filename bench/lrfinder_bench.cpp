@@ -3,28 +3,38 @@
 //
 //   lrfinder-bench [--threads=N] [Google Benchmark flags, e.g. --benchmark_format=json --benchmark_out=F]
 //
-// Rows are named BACKEND/OUTPUT/points:P/trials:T/epochs:E/manual_time. OUTPUT is `compute` (the batches go
-// to a sink that discards them; the time is the backends' time, RunResult::compute_seconds) or `h5` (every
-// trajectory written to an HDF5 file in the temp folder, removed after; the time is the whole run from
-// creating the file to its commit). Every row times one run_trials() call per iteration by hand
+// Every row runs 5 repetitions unless --benchmark_repetitions says otherwise, and Google Benchmark adds
+// their mean, median, stddev and cv; a row whose cv of the real time exceeds 5% is labelled NOISY (in the
+// output and the JSON, and said on stderr), and a load average above 1 at the start is a `warning` in the
+// JSON context and on stderr.
+//
+// Rows are named BACKEND/OUTPUT/points:P/trials:T/epochs:E/manual_time. OUTPUT is `compute` (the trials
+// alone, no suggestion rules, the batches to a sink that discards them; the time is the backends' time,
+// RunResult::compute_seconds), `compute-fma` (the same with --arith fma), or `h5` (every trajectory and
+// every rule's answer written to an HDF5 file in the temp folder, removed after; the time is the whole run
+// from creating the file to its commit). Every row times one run_trials() call per iteration by hand
 // (UseManualTime), so rows on every backend measure the same thing.
 //
 // Counters, all rates per second of that time:
 //   trials    trials finished
 //   steps     trial updates (RunResult::summary.steps)
 //   fp64_ops  4 * points * (steps + trials): every loss evaluation, the start's included, costs one multiply,
-//             subtract, multiply and add per point; the rest of a step (a handful of scalar ops) is not
-//             counted
+//             subtract, multiply and add per point (two fused multiply-adds with fma, also 4 operations);
+//             the rest of a step (a handful of vector ops) is not counted
 // and, as plain numbers:
-//   speedup_vs_serial  (non-serial rows) steps/s over the serial backend's steps/s on the same workload
-//                      and trials, measured in the same process (Bench::serial_reference)
-//   peak_share         (CPU rows) fp64_ops/s over the measured fp64 peak of the cores the row runs on: the
-//                      context's fp64_peak_cpu_flops (every core) * threads used / hardware threads
+//   speedup_vs_serial  (non-serial rows) steps/s over the serial backend's steps/s on the same workload,
+//                      arithmetic and trials, measured in the same process (Bench::serial_reference)
+//   peak_share         (CPU rows) fp64_ops/s over the measured fp64 peak of the cores the row runs on, for
+//                      the row's arithmetic: the context's fp64_peak_cpu_flops (multiply then add) or
+//                      fp64_fma_peak_cpu_flops (fused), every core, * threads used / hardware threads,
+//                      measured in the cpu backend's build (fp64_peak.cpp). Above 1 is flagged: the probe
+//                      would be wrong.
 //
 // The row suggest/cpu times the cpu backend's trials with every suggestion rule of every trial
 // (Backend::run_and_suggest, the rules on each chunk as it ends) over one batch of the seed workload; its
 // counter share_of_compute is what the rules add: (that time - the trials' alone) / the trials' alone, each
-// the fastest of its runs of the same batch, the two taken in turns for at least 3 s.
+// the fastest of its runs of the same batch, the two taken in turns for at least 3 s; trials_share_of_total
+// is the trials' alone over the whole.
 #include "fp64_peak.hpp"
 
 #include "analysis/rules.hpp"
@@ -48,6 +58,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <unistd.h>
 #include <vector>
 
@@ -67,6 +78,7 @@ struct Workload {
   std::int32_t epochs;
   bool h5;
   std::vector<std::int64_t> serial, cpu, cuda;
+  Arith arith = Arith::exact; // fma: rows named BACKEND/compute-fma, against the fused multiply-add peak
 };
 
 std::vector<Workload> workloads(int cpu_threads) {
@@ -79,15 +91,18 @@ std::vector<Workload> workloads(int cpu_threads) {
       {1000000, 20, false, {128}, {128, 1024}, {1024, 10000}},
       // HDF5: 3 * 8 * (epochs + 1) bytes of trajectories per trial, 120 MB at 1e4 seed trials.
       {100, 500, true, {1000, 10000}, {1000, 10000}, {1000, 10000}},
+      {100, 500, false, {10000}, {10000, 100000}, {100000, 1000000}, Arith::fma},
+      {10000, 100, false, {1000}, {10000}, {100000}, Arith::fma},
   };
 }
 
 // The data: the seed's (y = 2.5x on 100 points) for 100 points; otherwise y = 2.5x on linspace(0, 10, n)
 // plus a fixed wobble of +-0.5, so the loss has a floor above zero and trials run until they diverge or
 // reach the epochs, like the seed's.
-Problem make_problem(std::int64_t points, std::int32_t epochs) {
+Problem make_problem(std::int64_t points, std::int32_t epochs, Arith arith) {
   Problem p;
   p.config.epochs = epochs;
+  p.config.arith = arith;
   if (points == 100) {
     XY d = seed_data();
     p.x = std::move(d.x);
@@ -129,7 +144,9 @@ std::string temp_h5_path() {
 Measure run_once(const Problem &problem, const Plan &plan, Backend &backend, bool h5) {
   if (!h5) {
     DiscardSink sink;
-    RunResult r = run_trials(problem, plan, backend, sink);
+    RunControl trials_only;
+    trials_only.suggest = false;
+    RunResult r = run_trials(problem, plan, backend, sink, trials_only);
     return {r.compute_seconds, r.summary.trials, r.summary.steps};
   }
   const std::string path = temp_h5_path();
@@ -153,24 +170,25 @@ Measure run_once(const Problem &problem, const Plan &plan, Backend &backend, boo
 // reference per workload.
 struct Bench {
   int cpu_threads = 0; // --threads; 0 = every core
-  Fp64Peak peak;
-  std::map<std::pair<std::int64_t, std::int32_t>, Problem> problems;
+  Fp64Peak peak, fma_peak; // multiply then add; fused multiply-adds
+  std::map<std::tuple<std::int64_t, std::int32_t, Arith>, Problem> problems;
   std::map<BackendKind, std::unique_ptr<Backend>> backends;
   std::map<std::string, double> serial_steps_per_s;
 
   int threads_used(BackendKind kind) const {
     return kind == BackendKind::serial ? 1 : cpu_threads > 0 ? cpu_threads : peak.threads;
   }
-  // The peak of the cores a CPU backend runs on.
-  double peak_of(BackendKind kind) const {
-    return peak.flops * std::min(threads_used(kind), peak.threads) / peak.threads;
+  // The peak of the cores a CPU backend runs on, for the arithmetic in use.
+  double peak_of(BackendKind kind, Arith arith) const {
+    const Fp64Peak &p = arith == Arith::fma ? fma_peak : peak;
+    return p.flops * std::min(threads_used(kind), p.threads) / p.threads;
   }
 
   const Problem &problem(const Workload &w) {
-    auto key = std::make_pair(w.points, w.epochs);
+    auto key = std::make_tuple(w.points, w.epochs, w.arith);
     auto it = problems.find(key);
     if (it == problems.end())
-      it = problems.emplace(key, make_problem(w.points, w.epochs)).first;
+      it = problems.emplace(key, make_problem(w.points, w.epochs, w.arith)).first;
     return it->second;
   }
 
@@ -188,8 +206,8 @@ struct Bench {
   // updates). Repeated until 0.3 s have passed so short runs are not one noisy sample.
   double serial_reference(const Workload &w, std::int64_t trials) {
     trials = std::min(trials, w.serial.back());
-    const std::string key = std::to_string(w.points) + "/" + std::to_string(w.epochs) +
-                            (w.h5 ? "/h5/" : "/") + std::to_string(trials);
+    const std::string key = std::to_string(w.points) + "/" + std::to_string(w.epochs) + (w.h5 ? "/h5/" : "/") +
+                            arith_name(w.arith) + "/" + std::to_string(trials);
     auto it = serial_steps_per_s.find(key);
     if (it != serial_steps_per_s.end())
       return it->second;
@@ -234,6 +252,7 @@ void bm_suggest(benchmark::State &state) {
     }
     state.counters["trials"] = benchmark::Counter(static_cast<double>(plan.size()) / fastest);
     state.counters["share_of_compute"] = (fastest - compute) / compute;
+    state.counters["trials_share_of_total"] = compute / fastest;
     state.SetLabel(backend.device());
   } catch (const std::exception &e) {
     state.SkipWithError(e.what());
@@ -261,9 +280,17 @@ void bm_run(benchmark::State &state, Workload w, BackendKind kind) {
     state.counters["fp64_ops"] = Counter(ops, Counter::kIsRate);
     if (serial > 0)
       state.counters["speedup_vs_serial"] = static_cast<double>(total.steps) / total.seconds / serial;
-    if (kind != BackendKind::cuda && g_bench.peak.flops > 0)
-      state.counters["peak_share"] = ops / total.seconds / g_bench.peak_of(kind);
-    state.SetLabel(backend.device());
+    std::string label = backend.device();
+    if (kind != BackendKind::cuda && g_bench.peak.flops > 0) {
+      const double share = ops / total.seconds / g_bench.peak_of(kind, w.arith);
+      state.counters["peak_share"] = share;
+      if (share > 1) { // faster than the peak: the probe measured the wrong thing
+        label += "; PEAK_SHARE ABOVE 1: the peak probe is wrong";
+        std::fprintf(stderr, "lrfinder-bench: warning: %s, %lld points: peak_share %.3g > 1, the fp64 peak probe is wrong\n",
+                     label.c_str(), static_cast<long long>(w.points), share);
+      }
+    }
+    state.SetLabel(label);
   } catch (const std::exception &e) {
     state.SkipWithError(e.what());
   }
@@ -332,10 +359,10 @@ void add_context() {
   benchmark::AddCustomContext("cpu_hardware_threads", std::to_string(hw));
   benchmark::AddCustomContext("cpu_backend_threads", std::to_string(g_bench.threads_used(BackendKind::cpu)));
   benchmark::AddCustomContext("fp64_peak_cpu_flops", number(g_bench.peak.flops));
-  benchmark::AddCustomContext("fp64_peak_cpu_method", "independent multiply-then-add chains, " +
-                                                          std::to_string(g_bench.peak.threads) +
-                                                          " threads, " + g_bench.peak.simd +
-                                                          " vectors of 8 doubles");
+  benchmark::AddCustomContext("fp64_peak_cpu_method", g_bench.peak.method);
+  benchmark::AddCustomContext("fp64_fma_peak_cpu_flops", number(g_bench.fma_peak.flops));
+  benchmark::AddCustomContext("fp64_fma_peak_cpu_method", g_bench.fma_peak.method);
+  benchmark::AddCustomContext("cpu_build", chosen_cpu_isa().name);
   benchmark::AddCustomContext("fp64_ops_formula", "4 * points * (steps + trials)");
 }
 
@@ -348,7 +375,8 @@ void register_rows(bool gpu) {
     for (const auto &[kind, name] : kinds) {
       const auto &trials = kind == BackendKind::serial ? w.serial : kind == BackendKind::cpu ? w.cpu : w.cuda;
       for (std::int64_t t : trials)
-        benchmark::RegisterBenchmark((name + (w.h5 ? "/h5" : "/compute")).c_str(), bm_run, w, kind)
+        benchmark::RegisterBenchmark(
+            (name + (w.h5 ? "/h5" : "/compute") + (w.arith == Arith::fma ? "-fma" : "")).c_str(), bm_run, w, kind)
             ->Args({w.points, t, w.epochs})
             ->ArgNames({"points", "trials", "epochs"})
             ->UseManualTime()
@@ -362,6 +390,50 @@ void register_rows(bool gpu) {
       ->Unit(benchmark::kMillisecond);
 }
 
+// Reporters that mark a row whose repetitions vary by more than kNoisyCv (coefficient of variation of the
+// real time) in its label, in the output and the JSON, and say so on stderr.
+constexpr double kNoisyCv = 0.05;
+
+std::vector<benchmark::BenchmarkReporter::Run> mark_noisy(std::vector<benchmark::BenchmarkReporter::Run> runs) {
+  for (const auto &r : runs) {
+    if (r.run_type != benchmark::BenchmarkReporter::Run::RT_Aggregate || r.aggregate_name != "cv" ||
+        r.real_accumulated_time <= kNoisyCv)
+      continue;
+    char note[96];
+    std::snprintf(note, sizeof note, "NOISY: repetitions vary by %.1f%% (cv > %.0f%%)", 100 * r.real_accumulated_time,
+                  100 * kNoisyCv);
+    for (auto &each : runs)
+      each.report_label += (each.report_label.empty() ? "" : "; ") + std::string(note);
+    std::fprintf(stderr, "lrfinder-bench: warning: %s: %s\n", r.run_name.str().c_str(), note);
+    break;
+  }
+  return runs;
+}
+template <class Base> struct NoiseMarking : Base {
+  using Base::Base;
+  void ReportRuns(const std::vector<benchmark::BenchmarkReporter::Run> &runs) override {
+    Base::ReportRuns(mark_noisy(runs));
+  }
+};
+
+// The 1-minute load average, or -1 where it cannot be read.
+double load_average() {
+  std::ifstream in("/proc/loadavg");
+  double load = -1;
+  in >> load;
+  return in ? load : -1;
+}
+
+// The value of --NAME=VALUE in argv, or fallback.
+std::string flag_value(int argc, char **argv, const std::string &name, const std::string &fallback) {
+  const std::string prefix = "--" + name + "=";
+  std::string value = fallback;
+  for (int i = 1; i < argc; ++i)
+    if (std::strncmp(argv[i], prefix.c_str(), prefix.size()) == 0)
+      value = argv[i] + prefix.size();
+  return value;
+}
+
 } // namespace
 } // namespace lrf
 
@@ -369,7 +441,20 @@ int main(int argc, char **argv) {
   for (int i = 1; i < argc; ++i)
     if (std::strcmp(argv[i], "--help") == 0)
       std::printf(
-          "lrfinder-bench [--threads=N (cpu backend threads, 0: every core)] [Google Benchmark flags]\n");
+          "lrfinder-bench [--threads=N (cpu backend threads, 0: every core)] [Google Benchmark flags]\n"
+          "  every row runs 5 repetitions (mean, median, stddev, cv) unless --benchmark_repetitions says otherwise\n");
+  // Five repetitions unless asked otherwise: enough for the rows' spread and a Mann-Whitney test between
+  // machines (scripts/compare-bench).
+  std::vector<char *> args(argv, argv + argc);
+  static char repetitions[] = "--benchmark_repetitions=5";
+  if (lrf::flag_value(argc, argv, "benchmark_repetitions", "").empty())
+    args.insert(args.begin() + 1, repetitions);
+  argc = static_cast<int>(args.size());
+  args.push_back(nullptr);
+  argv = args.data();
+  const std::string format = lrf::flag_value(argc, argv, "benchmark_format", "console");
+  const std::string out_format = lrf::flag_value(argc, argv, "benchmark_out_format", "json");
+  const bool has_out = !lrf::flag_value(argc, argv, "benchmark_out", "").empty();
   benchmark::Initialize(&argc, argv);
   // Our own flag, --threads=N; everything else must be Google Benchmark's.
   int kept = 1;
@@ -389,11 +474,35 @@ int main(int argc, char **argv) {
   argc = kept;
   if (benchmark::ReportUnrecognizedArguments(argc, argv))
     return 2;
-  lrf::g_bench.peak = lrf::measure_fp64_peak(); // every core: the machine's peak
+  try {
+    // every core, in the cpu backend's build: the machine's peak
+    lrf::g_bench.peak = lrf::measure_fp64_peak(lrf::chosen_cpu_isa(), false);
+    lrf::g_bench.fma_peak = lrf::measure_fp64_peak(lrf::chosen_cpu_isa(), true);
+  } catch (const std::exception &e) { // LRF_CPU_ISA names no build this CPU runs
+    std::fprintf(stderr, "lrfinder-bench: error: %s\n", e.what());
+    return 2;
+  }
   const bool gpu = lrf::add_gpu_context();
   lrf::add_context();
+  const double load = lrf::load_average();
+  benchmark::AddCustomContext("load_average_at_start", lrf::number(load));
+  if (load > 1) { // more than a core's worth of other work: every row shares the machine
+    const std::string warning = "the load average was " + lrf::number(load) +
+                                " at the start (above one core's worth): other work shares this machine";
+    benchmark::AddCustomContext("warning", warning);
+    std::fprintf(stderr, "lrfinder-bench: warning: %s\n", warning.c_str());
+  }
   lrf::register_rows(gpu);
-  benchmark::RunSpecifiedBenchmarks();
+  using Console = lrf::NoiseMarking<benchmark::ConsoleReporter>;
+  using Json = lrf::NoiseMarking<benchmark::JSONReporter>;
+  std::unique_ptr<benchmark::BenchmarkReporter> display, file;
+  if (format == "json")
+    display = std::make_unique<Json>();
+  else if (format == "console")
+    display = std::make_unique<Console>(isatty(1) ? Console::OO_Color : Console::OO_None);
+  if (has_out && out_format == "json")
+    file = std::make_unique<Json>();
+  benchmark::RunSpecifiedBenchmarks(display.get(), file.get());
   benchmark::Shutdown();
   return 0;
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 
 namespace lrf {
 
@@ -36,7 +37,13 @@ RunResult run_trials(const Problem &problem, const Plan &plan, Backend &backend,
     batch.size_outputs(problem.row_length());
     size_suggestions(batch);
     auto t = clock::now();
-    backend.run_and_suggest(problem, batch, rules);
+    if (control.suggest) {
+      backend.run_and_suggest(problem, batch, rules);
+    } else {
+      backend.run(problem, batch);
+      for (auto &values : batch.suggest)
+        std::fill(values.begin(), values.end(), std::numeric_limits<double>::quiet_NaN());
+    }
     result.compute_seconds += seconds_since(t);
     batch.suggested_lr = batch.suggest[headline];
     batch.pad_tails(problem.row_length());

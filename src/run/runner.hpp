@@ -38,6 +38,7 @@ struct RunControl {
   std::function<void(std::int64_t, std::int64_t, double)> progress;
   AnalysisOptions analysis;
   const std::atomic<int> *signal = nullptr; // non-zero (the signal number) ends the run between batches
+  bool suggest = true; // false: the trials alone, every suggestion NaN (the benchmark's compute rows)
 };
 
 // Runs trials [control.begin, control.end) of the plan in order. Throws Stopped when control.signal is
