@@ -11,8 +11,9 @@ packages=(cmake ninja-build g++ pkg-config libhdf5-dev libcli11-dev)
 [ "$want_tests" = 1 ] && packages+=(libgtest-dev libbenchmark-dev python3 python3-pip hdf5-tools slurm-wlm slurm-client munge)
 # ... and fuzzes the CSV readers and options with clang's libFuzzer (tests/fuzz/run.sh, run by CI).
 [ "$want_tests" = 1 ] && packages+=(clang libclang-rt-dev)
-# ... and runs the SIMD code's baseline x86-64 builds on an emulated CPU without AVX2 (qemu-user).
-[ "$want_tests" = 1 ] && [ "$(uname -m)" = x86_64 ] && packages+=(qemu-user)
+# ... and runs the SIMD code's baseline x86-64 builds on an emulated CPU without AVX2, and the engine
+# cross-built for aarch64, on qemu-user.
+[ "$want_tests" = 1 ] && [ "$(uname -m)" = x86_64 ] && packages+=(qemu-user g++-aarch64-linux-gnu)
 
 missing=()
 for p in "${packages[@]}"; do
