@@ -19,18 +19,19 @@
 namespace lrf {
 namespace {
 
-// 12 independent chains of one register each. A chain's step is a multiply then a dependent add (exact)
-// or one fused multiply-add, 3 to 4 cycles each on current x86 and Arm cores; 12 keep every port of a
-// core with two multiply and two add pipes (Zen) or two FMA pipes (Intel, Neoverse) busy, and with the two
-// constants they fit in the 16 registers of AVX2 and SSE2.
+// 12 independent chains of one register each, 3 to 4 cycles a step on current x86 and Arm cores: exact,
+// six of multiplies and six of adds, the trial core's mix (a multiply chained to an add would wait for both
+// latencies); fused, twelve of fused multiply-adds. Either keeps every port of a core with two multiply
+// and two add pipes (Zen) or two FMA pipes (Intel, Neoverse) busy, and with the two constants they fit in
+// the 16 registers of AVX2 and SSE2.
 constexpr int kChains = 12;
 
 template <int N> struct PeakLanes {
   typedef double V __attribute__((vector_size(N * sizeof(double))));
 };
 
-// acc = acc * m + a with m just below 1: values stay near 1, so no overflow or denormals. Returns a sum
-// so that the chains are not optimised away.
+// Multiplies by m just below 1 and adds a small a (or acc * m + a, fused): values stay near 1, so no
+// overflow or denormals. Returns a sum so that the chains are not optimised away.
 template <int N, bool kFused> LRF_INLINE double chains(std::int64_t iterations, double m, double a) {
   using V = typename PeakLanes<N>::V;
   V acc[kChains];
@@ -43,7 +44,7 @@ template <int N, bool kFused> LRF_INLINE double chains(std::int64_t iterations, 
         for (int j = 0; j < N; ++j) // one vector FMA where the target has one
           acc[k][j] = __builtin_fma(acc[k][j], mv[j], av[j]);
       } else {
-        acc[k] = acc[k] * mv + av; // the build never contracts this (-ffp-contract=off)
+        acc[k] = k % 2 == 0 ? acc[k] * mv : acc[k] + av;
       }
     }
   V sum = {};
@@ -138,12 +139,12 @@ Fp64Peak measure_fp64_peak(const CpuIsa &isa, bool fused, int threads) {
   double best = 1e300;
   for (int rep = 0; rep < kRuns; ++rep)
     best = std::min(best, timed_run(run, threads, iterations));
-  const double ops_per_iteration = kChains * isa.lanes * 2.0; // a multiply and an add, fused or not
+  const double ops_per_iteration = kChains * isa.lanes * (fused ? 2.0 : 1.0); // a fused multiply-add is 2
   Fp64Peak peak;
   peak.flops = threads * static_cast<double>(iterations) * ops_per_iteration / best;
   peak.threads = threads;
   peak.method = std::to_string(kChains) + " independent chains of " +
-                (fused ? "fused multiply-adds (2 ops each)" : "a multiply then an add (no fused multiply-add)") +
+                (fused ? "fused multiply-adds (2 ops each)" : "multiplies (half) and adds (half), no fused multiply-add") +
                 ", " + isa.name + " build: " + std::to_string(isa.lanes) + " doubles per vector, " +
                 std::to_string(threads) + " threads pinned to CPUs, best of " + std::to_string(kRuns) + " runs of " +
                 std::to_string(static_cast<long long>(iterations)) + " iterations";

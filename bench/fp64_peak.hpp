@@ -14,9 +14,9 @@ struct Fp64Peak {
   std::string method; // what ran, in words
 };
 
-// Runs independent chains, multiply then add (`fused` false: exact arithmetic's mix) or fused multiply-adds,
-// in the vectors of build `isa`, on `threads` threads (0: every core) pinned to CPUs: the best of several
-// short runs, about 0.5 s in all.
+// Runs independent chains, of multiplies and of adds (`fused` false: exact arithmetic's mix) or of fused
+// multiply-adds, in the vectors of build `isa`, on `threads` threads (0: every core) pinned to CPUs: the
+// best of several short runs, about 0.5 s in all.
 Fp64Peak measure_fp64_peak(const CpuIsa &isa, bool fused, int threads = 0);
 
 } // namespace lrf

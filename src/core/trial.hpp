@@ -117,12 +117,12 @@ template <class V> LRF_HD LRF_INLINE V fused(V a, double b, double c) {
   return r;
 }
 
-// Point i's error, negated, w*x - y, as `A` evaluates it: multiply then subtract, or fma(w, x, -y). Rounding
-// to nearest is symmetric, so this is exactly -(y - w*x) as numpy (or fma(-w, x, y)) computes it and its
-// square is numpy's bit for bit; the negated form lets a vector instruction take x and y from memory.
+// Point i's error as `A` evaluates it, up to its sign (only its square is used): exact, w*x - y, a multiply
+// then a subtract: rounding to nearest is symmetric, so this is exactly -(y - w*x) as numpy computes it,
+// and the order lets a vector instruction take both x and y from memory; fma, fma(-w, x, y).
 template <Arith A, class D, class V> LRF_HD LRF_INLINE V error(const D &d, std::int64_t i, V w) {
   if constexpr (A == Arith::fma)
-    return fused(w, d.x[i], -d.y[i]);
+    return fused(-w, d.x[i], d.y[i]);
   else
     return w * d.x[i] - d.y[i];
 }
