@@ -7,7 +7,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <memory>
 #include <cstdio>
 #include <cstdlib>
 
@@ -114,6 +117,37 @@ TEST(Backends, CpuEqualsSerialWhereTrialsEndEveryWay) {
   }
   for (int s = 0; s < kStatusCount; ++s)
     EXPECT_GT(seen[s], 0) << status_name(static_cast<Status>(s)) << ": no trial ended this way";
+}
+
+// A sink that keeps no weight rows gets none (empty in every batch), and the same losses, rates, steps
+// and answers from every backend.
+TEST(Backends, WithoutWeightRowsEverythingElseIsTheSame) {
+  Problem p = seed_problem(200);
+  Plan plan(mixed(300, 6));
+  auto serial = make_serial_backend();
+  MemorySink want = run_all(p, plan, *serial, 64);
+  std::vector<std::unique_ptr<Backend>> backends;
+  backends.push_back(make_serial_backend());
+  for (const std::string &isa : runnable_isas())
+    backends.push_back(make_cpu_backend(2, isa));
+  for (auto &backend : backends) {
+    struct NoWeights : MemorySink {
+      using MemorySink::MemorySink;
+      void write(const Batch &b) override {
+        EXPECT_TRUE(b.weight.empty());
+        MemorySink::write(b);
+      }
+    } sink(p, plan.size());
+    sink.weights = false;
+    RunControl control;
+    control.batch = 64;
+    run_trials(p, plan, *backend, sink, control);
+    EXPECT_EQ(std::memcmp(sink.loss.data(), want.loss.data(), want.loss.size() * sizeof(double)), 0) << backend->device();
+    EXPECT_EQ(std::memcmp(sink.lr.data(), want.lr.data(), want.lr.size() * sizeof(double)), 0) << backend->device();
+    EXPECT_EQ(std::memcmp(sink.suggested_lr.data(), want.suggested_lr.data(), want.suggested_lr.size() * sizeof(double)), 0);
+    EXPECT_EQ(sink.steps, want.steps);
+    EXPECT_TRUE(std::all_of(sink.weight.begin(), sink.weight.end(), [](double v) { return std::isnan(v); }));
+  }
 }
 
 TEST(Backends, CpuIsaNamesABuildOrSaysWhyNot) {

@@ -18,6 +18,7 @@ namespace lrf::test {
 // Keeps everything a run writes, as whole arrays.
 struct MemorySink : Sink {
   std::int64_t row = 0;
+  bool weights = true; // keeps_weight(): false, and the weight rows stay NaN
   std::vector<double> loss, weight, lr, suggested_lr;
   std::vector<std::int32_t> steps;
   std::vector<Status> status;
@@ -35,11 +36,13 @@ struct MemorySink : Sink {
     for (std::int64_t i = 0; i < b.size(); ++i)
       for (auto [to, from] :
            {std::pair{&loss, &b.loss}, std::pair{&weight, &b.weight}, std::pair{&lr, &b.lr}})
-        std::copy_n(from->begin() + i * row, used, to->begin() + (b.first + i) * row);
+        if (!from->empty())
+          std::copy_n(from->begin() + i * row, used, to->begin() + (b.first + i) * row);
     std::copy(b.suggested_lr.begin(), b.suggested_lr.end(), suggested_lr.begin() + b.first);
     std::copy(b.steps.begin(), b.steps.end(), steps.begin() + b.first);
     std::copy(b.status.begin(), b.status.end(), status.begin() + b.first);
   }
+  bool keeps_weight() const override { return weights; }
 };
 
 template <class T> bool same_bytes(const std::vector<T> &a, const std::vector<T> &b) {

@@ -69,11 +69,12 @@ struct Batch {
 
   std::int64_t size() const { return static_cast<std::int64_t>(start_weight.size()); }
 
-  // Sizes the output arrays for the current plan (keeps capacity between batches).
-  void size_outputs(std::int64_t row) {
+  // Sizes the output arrays for the current plan (keeps capacity between batches); without `weights`, the
+  // weight rows stay empty and no backend records them.
+  void size_outputs(std::int64_t row, bool weights = true) {
     auto n = static_cast<std::size_t>(size());
     for (auto *v : {&loss, &weight, &lr})
-      v->resize(n * static_cast<std::size_t>(row));
+      v->resize(v == &weight && !weights ? 0 : n * static_cast<std::size_t>(row));
     steps.resize(n);
     status.resize(n);
     suggested_lr.resize(n);
@@ -100,7 +101,7 @@ struct Batch {
   TrialParams params(std::int64_t i) const { return TrialParams{start_weight[i], scan[i], factor[i]}; }
   TrajectoryOut out(std::int64_t i, std::int64_t row) {
     std::int64_t at = i * row;
-    return TrajectoryOut{loss.data() + at, weight.data() + at, lr.data() + at, 1};
+    return TrajectoryOut{loss.data() + at, weight.empty() ? nullptr : weight.data() + at, lr.data() + at, 1};
   }
 };
 

@@ -34,7 +34,7 @@ RunResult run_trials(const Problem &problem, const Plan &plan, Backend &backend,
     if (control.signal && control.signal->load())
       throw Stopped(control.signal->load());
     plan.fill(first, std::min(batch_size, end - first), batch);
-    batch.size_outputs(problem.row_length());
+    batch.size_outputs(problem.row_length(), sink.keeps_weight());
     size_suggestions(batch);
     auto t = clock::now();
     if (control.suggest) {
