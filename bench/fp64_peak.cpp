@@ -26,9 +26,7 @@ namespace {
 // the 16 registers of AVX2 and SSE2.
 constexpr int kChains = 12;
 
-template <int N> struct PeakLanes {
-  typedef double V __attribute__((vector_size(N * sizeof(double))));
-};
+template <int N> struct PeakLanes { typedef double V __attribute__((vector_size(N * sizeof(double)))); };
 
 // Multiplies by m just below 1 and adds a small a (or acc * m + a, fused): values stay near 1, so no
 // overflow or denormals. Returns a sum so that the chains are not optimised away.
@@ -60,7 +58,8 @@ using Chains = double (*)(std::int64_t, double, double);
 
 // The probe for each of the cpu backend's builds (backends/cpu.cpp), with the same lane width and target.
 #if defined(__x86_64__) && defined(__GNUC__)
-template <bool F> __attribute__((target("avx512f"))) double chains_avx512(std::int64_t n, double m, double a) {
+template <bool F>
+__attribute__((target("avx512f,fma"))) double chains_avx512(std::int64_t n, double m, double a) {
   return chains<8, F>(n, m, a);
 }
 template <bool F> __attribute__((target("avx2,fma"))) double chains_avx2(std::int64_t n, double m, double a) {
@@ -135,7 +134,8 @@ Fp64Peak measure_fp64_peak(const CpuIsa &isa, bool fused, int threads) {
   constexpr int kRuns = 5;
   std::int64_t iterations = 1 << 18;
   const double probe = std::max(timed_run(run, threads, iterations), 1e-4);
-  iterations = std::max<std::int64_t>(iterations, static_cast<std::int64_t>(static_cast<double>(iterations) * 0.1 / probe));
+  iterations = std::max<std::int64_t>(
+      iterations, static_cast<std::int64_t>(static_cast<double>(iterations) * 0.1 / probe));
   double best = 1e300;
   for (int rep = 0; rep < kRuns; ++rep)
     best = std::min(best, timed_run(run, threads, iterations));
@@ -144,10 +144,11 @@ Fp64Peak measure_fp64_peak(const CpuIsa &isa, bool fused, int threads) {
   peak.flops = threads * static_cast<double>(iterations) * ops_per_iteration / best;
   peak.threads = threads;
   peak.method = std::to_string(kChains) + " independent chains of " +
-                (fused ? "fused multiply-adds (2 ops each)" : "multiplies (half) and adds (half), no fused multiply-add") +
+                (fused ? "fused multiply-adds (2 ops each)"
+                       : "multiplies (half) and adds (half), no fused multiply-add") +
                 ", " + isa.name + " build: " + std::to_string(isa.lanes) + " doubles per vector, " +
-                std::to_string(threads) + " threads pinned to CPUs, best of " + std::to_string(kRuns) + " runs of " +
-                std::to_string(static_cast<long long>(iterations)) + " iterations";
+                std::to_string(threads) + " threads pinned to CPUs, best of " + std::to_string(kRuns) +
+                " runs of " + std::to_string(static_cast<long long>(iterations)) + " iterations";
   return peak;
 }
 

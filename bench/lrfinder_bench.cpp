@@ -206,8 +206,8 @@ struct Bench {
   // updates). Repeated until 0.3 s have passed so short runs are not one noisy sample.
   double serial_reference(const Workload &w, std::int64_t trials) {
     trials = std::min(trials, w.serial.back());
-    const std::string key = std::to_string(w.points) + "/" + std::to_string(w.epochs) + (w.h5 ? "/h5/" : "/") +
-                            arith_name(w.arith) + "/" + std::to_string(trials);
+    const std::string key = std::to_string(w.points) + "/" + std::to_string(w.epochs) +
+                            (w.h5 ? "/h5/" : "/") + arith_name(w.arith) + "/" + std::to_string(trials);
     auto it = serial_steps_per_s.find(key);
     if (it != serial_steps_per_s.end())
       return it->second;
@@ -286,8 +286,10 @@ void bm_run(benchmark::State &state, Workload w, BackendKind kind) {
       state.counters["peak_share"] = share;
       if (share > 1) { // faster than the peak: the probe measured the wrong thing
         label += "; PEAK_SHARE ABOVE 1: the peak probe is wrong";
-        std::fprintf(stderr, "lrfinder-bench: warning: %s, %lld points: peak_share %.3g > 1, the fp64 peak probe is wrong\n",
-                     label.c_str(), static_cast<long long>(w.points), share);
+        std::fprintf(
+            stderr,
+            "lrfinder-bench: warning: %s, %lld points: peak_share %.3g > 1, the fp64 peak probe is wrong\n",
+            label.c_str(), static_cast<long long>(w.points), share);
       }
     }
     state.SetLabel(label);
@@ -376,7 +378,8 @@ void register_rows(bool gpu) {
       const auto &trials = kind == BackendKind::serial ? w.serial : kind == BackendKind::cpu ? w.cpu : w.cuda;
       for (std::int64_t t : trials)
         benchmark::RegisterBenchmark(
-            (name + (w.h5 ? "/h5" : "/compute") + (w.arith == Arith::fma ? "-fma" : "")).c_str(), bm_run, w, kind)
+            (name + (w.h5 ? "/h5" : "/compute") + (w.arith == Arith::fma ? "-fma" : "")).c_str(), bm_run, w,
+            kind)
             ->Args({w.points, t, w.epochs})
             ->ArgNames({"points", "trials", "epochs"})
             ->UseManualTime()
@@ -394,14 +397,15 @@ void register_rows(bool gpu) {
 // real time) in its label, in the output and the JSON, and say so on stderr.
 constexpr double kNoisyCv = 0.05;
 
-std::vector<benchmark::BenchmarkReporter::Run> mark_noisy(std::vector<benchmark::BenchmarkReporter::Run> runs) {
+std::vector<benchmark::BenchmarkReporter::Run>
+mark_noisy(std::vector<benchmark::BenchmarkReporter::Run> runs) {
   for (const auto &r : runs) {
     if (r.run_type != benchmark::BenchmarkReporter::Run::RT_Aggregate || r.aggregate_name != "cv" ||
         r.real_accumulated_time <= kNoisyCv)
       continue;
     char note[96];
-    std::snprintf(note, sizeof note, "NOISY: repetitions vary by %.1f%% (cv > %.0f%%)", 100 * r.real_accumulated_time,
-                  100 * kNoisyCv);
+    std::snprintf(note, sizeof note, "NOISY: repetitions vary by %.1f%% (cv > %.0f%%)",
+                  100 * r.real_accumulated_time, 100 * kNoisyCv);
     for (auto &each : runs)
       each.report_label += (each.report_label.empty() ? "" : "; ") + std::string(note);
     std::fprintf(stderr, "lrfinder-bench: warning: %s: %s\n", r.run_name.str().c_str(), note);
@@ -442,7 +446,8 @@ int main(int argc, char **argv) {
     if (std::strcmp(argv[i], "--help") == 0)
       std::printf(
           "lrfinder-bench [--threads=N (cpu backend threads, 0: every core)] [Google Benchmark flags]\n"
-          "  every row runs 5 repetitions (mean, median, stddev, cv) unless --benchmark_repetitions says otherwise\n");
+          "  every row runs 5 repetitions (mean, median, stddev, cv) unless --benchmark_repetitions says "
+          "otherwise\n");
   // Five repetitions unless asked otherwise: enough for the rows' spread and a Mann-Whitney test between
   // machines (scripts/compare-bench).
   std::vector<char *> args(argv, argv + argc);

@@ -342,11 +342,13 @@ private:
       dev.kernel_ms.emplace_back(start, stop);
     }
     const auto values = static_cast<std::size_t>(s.count * row);
-    double *arrays[3] = {batch.loss.data(), batch.weight.empty() ? nullptr : batch.weight.data(), batch.lr.data()};
+    double *arrays[3] = {batch.loss.data(), batch.weight.empty() ? nullptr : batch.weight.data(),
+                         batch.lr.data()};
     Copy copies[3];
     for (int a = 0; a < 3; ++a) // an empty array (weight rows no sink keeps) takes no copy
-      copies[a] = arrays[a] ? Copy{arrays[a] + s.first * row, s.rows_host.get() + a * values, values * sizeof(double)}
-                            : Copy{nullptr, nullptr, 0};
+      copies[a] =
+          arrays[a] ? Copy{arrays[a] + s.first * row, s.rows_host.get() + a * values, values * sizeof(double)}
+                    : Copy{nullptr, nullptr, 0};
     parallel_copy(copies, copy_threads_);
     for (std::int64_t i = 0; i < s.count; ++i) {
       batch.steps[s.first + i] = s.results_host.get()[i].steps;

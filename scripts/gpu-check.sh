@@ -114,8 +114,9 @@ bench_note="not in this build"
 if [ -x "$build/bench/lrfinder-bench" ]; then
   bench_json=$out/bench-$device_slug.json
   say "lrfinder-bench (log: $out/bench.log, JSON: $bench_json)"
+  # one repetition a row: the device's minutes are few
   if timeout "${LRF_BENCH_TIMEOUT:-150}" "$build/bench/lrfinder-bench" --benchmark_out="$bench_json" \
-    --benchmark_out_format=json >"$out/bench.log" 2>&1; then
+    --benchmark_out_format=json --benchmark_repetitions=1 >"$out/bench.log" 2>&1; then
     bench_note=$bench_json
   else
     bench_note="failed or timed out: see $out/bench.log"

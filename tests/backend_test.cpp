@@ -9,10 +9,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
-#include <memory>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <memory>
 
 namespace lrf::test {
 namespace {
@@ -49,7 +49,8 @@ TEST(Backends, CpuEqualsSerialForEveryBuildThreadCountAndBatchSize) {
     for (int threads : {1, 2, 3, 8})
       for (std::int64_t batch : {0, 1, 7, 64, 333}) {
         auto cpu = make_cpu_backend(threads, isa);
-        EXPECT_TRUE(same_bytes(run_all(p, plan, *cpu, batch), want)) << isa << ", " << threads << " threads, batch " << batch;
+        EXPECT_TRUE(same_bytes(run_all(p, plan, *cpu, batch), want))
+            << isa << ", " << threads << " threads, batch " << batch;
       }
   // The serial reference does not depend on the batch size either.
   EXPECT_TRUE(same_bytes(run_all(p, plan, *serial, 13), want));
@@ -84,7 +85,8 @@ TEST(Backends, FmaGivesTheSameBitsOnEveryBackendButNotNumpys) {
     MemorySink fused = run_all(p, plan, *serial);
     EXPECT_FALSE(same_bytes(exact, fused)) << n << " points: fma gave numpy's bits";
     for (std::int64_t i = 0; i < plan.size(); ++i) // the start weights' losses
-      EXPECT_NEAR(fused.loss[i * fused.row], exact.loss[i * exact.row], 1e-13 * exact.loss[i * exact.row]) << i;
+      EXPECT_NEAR(fused.loss[i * fused.row], exact.loss[i * exact.row], 1e-13 * exact.loss[i * exact.row])
+          << i;
     for (const std::string &isa : runnable_isas()) {
       auto cpu = make_cpu_backend(2, isa);
       EXPECT_TRUE(same_bytes(run_all(p, plan, *cpu, 20), fused)) << isa << ", " << n << " points";
@@ -142,9 +144,13 @@ TEST(Backends, WithoutWeightRowsEverythingElseIsTheSame) {
     RunControl control;
     control.batch = 64;
     run_trials(p, plan, *backend, sink, control);
-    EXPECT_EQ(std::memcmp(sink.loss.data(), want.loss.data(), want.loss.size() * sizeof(double)), 0) << backend->device();
-    EXPECT_EQ(std::memcmp(sink.lr.data(), want.lr.data(), want.lr.size() * sizeof(double)), 0) << backend->device();
-    EXPECT_EQ(std::memcmp(sink.suggested_lr.data(), want.suggested_lr.data(), want.suggested_lr.size() * sizeof(double)), 0);
+    EXPECT_EQ(std::memcmp(sink.loss.data(), want.loss.data(), want.loss.size() * sizeof(double)), 0)
+        << backend->device();
+    EXPECT_EQ(std::memcmp(sink.lr.data(), want.lr.data(), want.lr.size() * sizeof(double)), 0)
+        << backend->device();
+    EXPECT_EQ(std::memcmp(sink.suggested_lr.data(), want.suggested_lr.data(),
+                          want.suggested_lr.size() * sizeof(double)),
+              0);
     EXPECT_EQ(sink.steps, want.steps);
     EXPECT_TRUE(std::all_of(sink.weight.begin(), sink.weight.end(), [](double v) { return std::isnan(v); }));
   }
@@ -160,12 +166,14 @@ TEST(Backends, CpuIsaNamesABuildOrSaysWhyNot) {
     else
       EXPECT_EQ(chosen_cpu_isa(isa.name).name, std::string(isa.name));
   }
-  expect_input_error([&] { make_cpu_backend(1, "avx1024"); }, "LRF_CPU_ISA=avx1024: unknown; this build has " + known);
+  expect_input_error([&] { make_cpu_backend(1, "avx1024"); },
+                     "LRF_CPU_ISA=avx1024: unknown; this build has " + known);
   // Unset, the widest this CPU runs.
   ASSERT_EQ(unsetenv("LRF_CPU_ISA"), 0);
   EXPECT_EQ(chosen_cpu_isa().name, runnable_isas().front());
   ASSERT_EQ(setenv("LRF_CPU_ISA", runnable_isas().back().c_str(), 1), 0);
-  EXPECT_EQ(make_cpu_backend(1)->device(), "1 CPU thread, " + runnable_isas().back() + ", 2 trials per SIMD vector");
+  EXPECT_EQ(make_cpu_backend(1)->device(),
+            "1 CPU thread, " + runnable_isas().back() + ", 2 trials per SIMD vector");
   ASSERT_EQ(unsetenv("LRF_CPU_ISA"), 0);
 }
 

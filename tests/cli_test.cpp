@@ -67,7 +67,8 @@ TEST_F(Cli, StopFactorEndsATrialAtFTimesItsLowestLoss) {
 TEST_F(Cli, ArithFmaIsSaidAndRecordedInTheFile) {
   const auto r = lrfinder("run -n 64 --arith fma -o f.h5");
   ASSERT_EQ(r.code, 0);
-  EXPECT_NE(r.out.find(", --arith fma (fused multiply-adds: not numpy's bits)\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(", --arith fma (fused multiply-adds: not numpy's bits)\n"), std::string::npos)
+      << r.out;
   ResultFile f((dir_ / "f.h5").string());
   EXPECT_EQ(f.problem().config.arith, Arith::fma);
   EXPECT_NE(f.info().config.find(" arith=fma "), std::string::npos) << f.info().config;
@@ -94,8 +95,8 @@ TEST_F(Cli, InfoListsBackends) {
   EXPECT_NE(o.out.find("backends     serial, cpu"), std::string::npos) << o.out;
   std::string builds;
   for (const CpuIsa &isa : cpu_isas())
-    builds += (builds.empty() ? "" : ", ") + std::string(isa.name) + " (" + std::to_string(isa.lanes) + " lanes" +
-              (isa.runs_here ? "" : ", not on this CPU") + ")";
+    builds += (builds.empty() ? "" : ", ") + std::string(isa.name) + " (" + std::to_string(isa.lanes) +
+              " lanes" + (isa.runs_here ? "" : ", not on this CPU") + ")";
   EXPECT_NE(o.out.find("cpu builds   " + builds + "\n"), std::string::npos) << o.out;
   EXPECT_NE(o.out.find(std::string("cpu build    ") + chosen_cpu_isa().name +
                        " (the widest this CPU runs; LRF_CPU_ISA forces one)\n"),

@@ -108,8 +108,8 @@ template <int N, Arith A> struct LaneGroup {
       } else if (ended[j]) { // the order of trial_step's stop rules
         const auto t = static_cast<std::size_t>(trial[j]);
         trials.batch.steps[t] = static_cast<std::int32_t>(step[j]);
-        trials.batch.status[t] = diverged[j] ? Status::diverged
-                                 : rose[j]   ? Status::rose
+        trials.batch.status[t] = diverged[j]  ? Status::diverged
+                                 : rose[j]    ? Status::rose
                                  : stalled[j] ? Status::stalled
                                               : Status::completed;
         take_next(trials, j);
@@ -122,7 +122,8 @@ template <int N, Arith A> struct LaneGroup {
 // turns: one group's steps depend on each other, the groups' do not, so the core overlaps one group's
 // end of step (sums, divisions) with the next group's loss.
 template <int N, int G, Arith A, class D>
-LRF_INLINE void run_groups(const Problem &problem, const D &data, Batch &batch, std::int64_t begin, std::int64_t end) {
+LRF_INLINE void run_groups(const Problem &problem, const D &data, Batch &batch, std::int64_t begin,
+                           std::int64_t end) {
   ChunkTrials trials{batch, problem.row_length(), begin, end};
   LaneGroup<N, A> groups[G];
   for (LaneGroup<N, A> &g : groups)
@@ -175,12 +176,12 @@ LRF_INLINE void run_lanes_for(const Problem &p, Batch &b, std::int64_t first, st
     run_lanes<N, G, Arith::exact>(p, b, first, last);
 }
 #if defined(__x86_64__) && defined(__GNUC__)
-__attribute__((target("avx512f"))) void run_range_avx512(const Problem &p, Batch &b, std::int64_t first,
-                                                          std::int64_t last) {
+__attribute__((target("avx512f,fma"))) void run_range_avx512(const Problem &p, Batch &b, std::int64_t first,
+                                                             std::int64_t last) {
   run_lanes_for<8, kGroups>(p, b, first, last);
 }
 __attribute__((target("avx2,fma"))) void run_range_avx2(const Problem &p, Batch &b, std::int64_t first,
-                                                         std::int64_t last) {
+                                                        std::int64_t last) {
   run_lanes_for<4, kGroups>(p, b, first, last);
 }
 #endif
@@ -197,8 +198,9 @@ std::vector<IsaBuild> isa_builds() {
   std::vector<IsaBuild> builds;
 #if defined(__x86_64__) && defined(__GNUC__)
   __builtin_cpu_init();
-  builds.push_back({{"avx512", 8, __builtin_cpu_supports("avx512f") != 0}, run_range_avx512});
-  builds.push_back({{"avx2", 4, __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")}, run_range_avx2});
+  const bool fma = __builtin_cpu_supports("fma");
+  builds.push_back({{"avx512", 8, __builtin_cpu_supports("avx512f") && fma}, run_range_avx512});
+  builds.push_back({{"avx2", 4, __builtin_cpu_supports("avx2") && fma}, run_range_avx2});
   builds.push_back({{"sse2", 2, true}, run_range_baseline});
 #elif defined(__aarch64__)
   builds.push_back({{"neon", 2, true}, run_range_baseline});
@@ -233,8 +235,8 @@ public:
 
   std::string name() const override { return "cpu"; }
   std::string device() const override {
-    return std::to_string(threads_) + " CPU thread" + (threads_ == 1 ? "" : "s") + ", " + build_.isa.name + ", " +
-           std::to_string(build_.isa.lanes) + " trials per SIMD vector";
+    return std::to_string(threads_) + " CPU thread" + (threads_ == 1 ? "" : "s") + ", " + build_.isa.name +
+           ", " + std::to_string(build_.isa.lanes) + " trials per SIMD vector";
   }
 
   void run(const Problem &problem, Batch &batch) override { run_chunks(problem, batch, nullptr); }

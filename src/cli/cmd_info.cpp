@@ -26,8 +26,8 @@ int run_info() {
               std::thread::hardware_concurrency(), usable_cpus());
   std::string builds;
   for (const CpuIsa &isa : cpu_isas())
-    builds += (builds.empty() ? "" : ", ") + std::string(isa.name) + " (" + std::to_string(isa.lanes) + " lanes" +
-              (isa.runs_here ? "" : ", not on this CPU") + ")";
+    builds += (builds.empty() ? "" : ", ") + std::string(isa.name) + " (" + std::to_string(isa.lanes) +
+              " lanes" + (isa.runs_here ? "" : ", not on this CPU") + ")";
   std::printf("cpu builds   %s\n", builds.c_str());
   const std::string forced = cpu_isa_requested();
   try {

@@ -308,7 +308,8 @@ int run_run(RunOptions o, const std::string &cmdline) {
   before.merge(result.summary);
   before.set_headline_rule(o.analysis.suggest);
   if (!o.quiet)
-    print_run_summary(stdout, output, *backend, problem.config.arith, before, result, linear_reference(problem.x));
+    print_run_summary(stdout, output, *backend, problem.config.arith, before, result,
+                      linear_reference(problem.x));
   if (o.plot && !plot_result(output, o.quiet))
     return 1;
   return 0;

@@ -215,7 +215,8 @@ template <Arith A = Arith::exact, class D, class V> LRF_HD LRF_INLINE V mean_squ
 }
 // The loss with the run's arithmetic.
 LRF_HD LRF_INLINE double trial_loss(const RunConfig &c, const DataView &d, double w) {
-  return c.arith == Arith::fma ? mean_squared_error<Arith::fma>(d, w) : mean_squared_error<Arith::exact>(d, w);
+  return c.arith == Arith::fma ? mean_squared_error<Arith::fma>(d, w)
+                               : mean_squared_error<Arith::exact>(d, w);
 }
 
 // The state the seed's loop carries from one step to the next.

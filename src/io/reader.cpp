@@ -66,12 +66,13 @@ ResultFile::ResultFile(const std::string &path, bool writer_is_us) : path_(path)
   problem_.config.epochs = static_cast<std::int32_t>(epochs);
   info_.seed = static_cast<std::uint64_t>(seed);
   h5::read_attr(f, "stop_factor", problem_.config.stop_factor); // 0 (off) in files before it existed
-  std::string arith = "exact"; // files before --arith: numpy's arithmetic
+  std::string arith = "exact";                                  // files before --arith: numpy's arithmetic
   h5::read_attr(f, "arith", arith);
   if (arith == "fma")
     problem_.config.arith = Arith::fma;
   else if (arith != "exact")
-    throw InputError(path + ": not an lrfinder result (attribute arith: \"" + arith + "\" is neither exact nor fma)");
+    throw InputError(path + ": not an lrfinder result (attribute arith: \"" + arith +
+                     "\" is neither exact nor fma)");
   h5::read_attr(f, "shard", info_.shard);
   h5::read_attr(f, "backend", info_.backend);
   h5::read_attr(f, "device", info_.device);

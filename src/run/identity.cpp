@@ -38,11 +38,11 @@ std::string run_config(const Problem &p, NumpySum numpy_sum, const PlanOptions &
   const RunConfig &rc = p.config;
   std::string c =
       "epochs=" + std::to_string(rc.epochs) + " base_lr=" + shortest(rc.base_lr) +
-      " diverge=" + shortest(rc.diverge) + (rc.stop_factor > 0 ? " stop_factor=" + shortest(rc.stop_factor) : "") +
+      " diverge=" + shortest(rc.diverge) +
+      (rc.stop_factor > 0 ? " stop_factor=" + shortest(rc.stop_factor) : "") +
       (rc.arith != Arith::exact ? std::string(" arith=") + arith_name(rc.arith) : "") +
-      " numpy_sum=" + numpy_sum_name(numpy_sum) + " " + describe(analysis) +
-      " save=" + storage.save_text() + " precision=" + storage.precision_text() +
-      " data=" + std::to_string(p.x.size()) + ":" +
+      " numpy_sum=" + numpy_sum_name(numpy_sum) + " " + describe(analysis) + " save=" + storage.save_text() +
+      " precision=" + storage.precision_text() + " data=" + std::to_string(p.x.size()) + ":" +
       hex(fnv1a(p.y.data(), p.y.size() * sizeof(double), fnv1a(p.x.data(), p.x.size() * sizeof(double))));
   if (!plan.explicit_trials.empty()) {
     std::uint64_t h = 0xcbf29ce484222325ull;
