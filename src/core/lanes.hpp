@@ -63,7 +63,7 @@ LRF_HD LRF_INLINE std::int64_t count_max(std::int64_t n) {
   return n;
 }
 LRF_HD LRF_INLINE double fused_multiply_add(double a, double b, double c) {
-  return fma(a, b, c);
+  return detail::fused(a, b, c);
 }
 LRF_HD LRF_INLINE std::uint64_t bits_of(double x) {
   std::uint64_t u;
@@ -143,10 +143,7 @@ inline std::int64_t count_max(RuleVecI n) {
   return m;
 }
 inline RuleVec fused_multiply_add(RuleVec a, RuleVec b, RuleVec c) {
-  RuleVec r;
-  for (int j = 0; j < kRuleLanes; ++j)
-    r[j] = std::fma(a[j], b[j], c[j]);
-  return r;
+  return detail::fused(a, b, c);
 }
 inline RuleVecU bits_of(RuleVec x) {
   return (RuleVecU)x; // a cast between vectors of one size keeps the bits
