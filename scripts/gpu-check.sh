@@ -184,7 +184,8 @@ serial_steps_rate=$(summary "$out/run-seed-serial.txt" | awk '{ print ($3 > 0) ?
                (x > 0) ? t / x : 0 }'
   done
   echo
-  echo "  trials/s, steps/s: over the backend's time (Backend::run, host-device copies included); x serial:"
+  echo "  trials/s, steps/s: over the backend's time (Backend::run_and_suggest: the trials and every rule,"
+  echo "  host-device copies included); x serial:"
   echo "  steps/s over the serial run's (seed rows); kernel op/s: fp64 ops over the time a trial kernel was running"
   echo "  (cuda rows); % peak: of the mul/add peak above; % FLOP: of the datasheet FLOP/s; e2e: trials over"
   echo "  the whole run, HDF5 output included. Full summaries: $out/run-*.txt"
