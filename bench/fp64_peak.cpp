@@ -26,12 +26,10 @@ namespace {
 // the 16 registers of AVX2 and SSE2.
 constexpr int kChains = 12;
 
-template <int N> struct PeakLanes { typedef double V __attribute__((vector_size(N * sizeof(double)))); };
-
 // Multiplies by m just below 1 and adds a small a (or acc * m + a, fused): values stay near 1, so no
 // overflow or denormals. Returns a sum so that the chains are not optimised away.
 template <int N, bool kFused> LRF_INLINE double chains(std::int64_t iterations, double m, double a) {
-  using V = typename PeakLanes<N>::V;
+  using V = typename VectorOf<N>::V;
   V acc[kChains];
   for (int k = 0; k < kChains; ++k)
     acc[k] = (1.0 + k * 1e-3) - V{};

@@ -169,11 +169,12 @@ TEST(Backends, CpuIsaNamesABuildOrSaysWhyNot) {
   expect_input_error([&] { make_cpu_backend(1, "avx1024"); },
                      "LRF_CPU_ISA=avx1024: unknown; this build has " + known);
   // Unset, the widest this CPU runs.
+  const std::vector<std::string> runnable = runnable_isas();
   ASSERT_EQ(unsetenv("LRF_CPU_ISA"), 0);
-  EXPECT_EQ(chosen_cpu_isa().name, runnable_isas().front());
-  ASSERT_EQ(setenv("LRF_CPU_ISA", runnable_isas().back().c_str(), 1), 0);
+  EXPECT_EQ(chosen_cpu_isa().name, runnable.front());
+  ASSERT_EQ(setenv("LRF_CPU_ISA", runnable.back().c_str(), 1), 0);
   EXPECT_EQ(make_cpu_backend(1)->device(),
-            "1 CPU thread, " + runnable_isas().back() + ", 2 trials per SIMD vector");
+            "1 CPU thread, " + runnable.back() + ", 2 trials per SIMD vector");
   ASSERT_EQ(unsetenv("LRF_CPU_ISA"), 0);
 }
 

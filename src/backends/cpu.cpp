@@ -22,11 +22,6 @@
 namespace lrf {
 namespace {
 
-template <int N> struct CpuLanes {
-  typedef double V __attribute__((vector_size(N * sizeof(double))));
-  typedef std::int64_t I __attribute__((vector_size(N * sizeof(std::int64_t))));
-};
-
 constexpr std::int64_t kChunk = 64; // trials a thread takes at a time
 // Lane groups a thread steps in turns (run_groups): two measured about 15% faster than one on Zen 3, three
 // slower.
@@ -40,8 +35,8 @@ struct ChunkTrials {
 
 // N trials in the lanes of one vector, with arithmetic A: the state of TrialState, one trial per lane.
 template <int N, Arith A> struct LaneGroup {
-  using V = typename CpuLanes<N>::V;
-  using I = typename CpuLanes<N>::I;
+  using V = typename VectorOf<N>::V;
+  using I = typename VectorOf<N>::I;
   std::int64_t trial[N]; // -1: idle
   TrajectoryOut out[N];
   V w = {}, loss = {}, lr = {}, dldw = {}, lowest = {}, factor = {}, start = {};
@@ -145,7 +140,7 @@ constexpr std::size_t kSplatDataBytes = std::size_t{256} << 10;
 
 template <int N, int G, Arith A>
 LRF_INLINE void run_lanes(const Problem &problem, Batch &batch, std::int64_t begin, std::int64_t end) {
-  using V = typename CpuLanes<N>::V;
+  using V = typename VectorOf<N>::V;
   const DataView data = problem.data();
   const auto n = static_cast<std::size_t>(data.n);
   if (2 * n * sizeof(V) > kSplatDataBytes)

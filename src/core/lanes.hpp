@@ -107,6 +107,13 @@ template <> struct LaneTypes<RuleVec> {
   static constexpr int count = kRuleLanes;
 };
 
+// N doubles (V) and N int64s (I, also masks of 0 / -1) in one vector: the cpu backend's lanes for each
+// instruction set (backends/cpu.cpp), and the benchmark's peak probe in the same widths.
+template <int N> struct VectorOf {
+  typedef double V __attribute__((vector_size(N * sizeof(double))));
+  typedef std::int64_t I __attribute__((vector_size(N * sizeof(std::int64_t))));
+};
+
 namespace lanes {
 
 inline RuleVec select(RuleVecI m, RuleVec a, RuleVec b) {
