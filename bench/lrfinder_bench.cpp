@@ -30,6 +30,8 @@
 //                      measured in the cpu backend's build (fp64_peak.cpp). Above 1 is flagged: the probe
 //                      would be wrong.
 //
+// The rows BACKEND/stream: see bm_stream.
+//
 // The row suggest/cpu times the cpu backend's trials with every suggestion rule of every trial
 // (Backend::run_and_suggest, the rules on each chunk as it ends) over one batch of the seed workload; its
 // counter share_of_compute is what the rules add: (that time - the trials' alone) / the trials' alone, each
@@ -125,7 +127,9 @@ Plan make_plan(std::int64_t trials) {
 }
 
 struct DiscardSink final : Sink {
+  Kept keeps;
   void write(const Batch &) override {}
+  Kept kept() const override { return keeps; }
 };
 
 struct Measure {
@@ -140,8 +144,9 @@ std::string temp_h5_path() {
       .string();
 }
 
-// One whole run of the plan: compute only (backend time), or with the HDF5 file (creation to commit).
-Measure run_once(const Problem &problem, const Plan &plan, Backend &backend, bool h5) {
+// One whole run of the plan: compute only (backend time), or with the HDF5 file (creation to commit),
+// keeping what `storage` saves.
+Measure run_once(const Problem &problem, const Plan &plan, Backend &backend, bool h5, Storage storage = Storage{}) {
   if (!h5) {
     DiscardSink sink;
     RunControl trials_only;
@@ -158,6 +163,7 @@ Measure run_once(const Problem &problem, const Plan &plan, Backend &backend, boo
   info.command_line = "lrfinder-bench";
   info.w_min = -5;
   info.w_max = 10;
+  info.storage = storage;
   H5Writer writer(path, problem, plan.size(), info);
   RunResult r = run_trials(problem, plan, backend, writer);
   writer.commit();
@@ -298,6 +304,50 @@ void bm_run(benchmark::State &state, Workload w, BackendKind kind) {
   }
 }
 
+// BACKEND/stream: a `--save none` run of the seed workload from start to a complete file (the trials, their
+// rules, the summary and the per-trial results written), against its compute alone (the backend's trials
+// and rules over the same batches, nothing else running), the two taken in turns, each the fastest of its
+// runs; counter e2e_share_of_compute = compute alone / end to end.
+void bm_stream(benchmark::State &state, BackendKind kind) {
+  try {
+    const Problem &problem = g_bench.problem(Workload{100, 500, false, {}, {}, {}});
+    const Plan plan = make_plan(state.range(1));
+    Backend &backend = g_bench.backend(kind);
+    Storage none;
+    none.loss = none.weight = none.lr = false;
+    double compute = 0, e2e = 0;
+    std::int64_t trials = 0, steps = 0;
+    const Kept nothing{false, false, false};
+    const std::int64_t batch_size = default_batch(problem, plan.size(), nothing);
+    const RuleRun rules(problem, AnalysisOptions{}.curve());
+    Batch batch;
+    for (auto _ : state) {
+      double alone = 0;
+      for (std::int64_t first = 0; first < plan.size(); first += batch_size) {
+        plan.fill(first, std::min(batch_size, plan.size() - first), batch);
+        batch.size_outputs(problem.row_length(), nothing);
+        size_suggestions(batch);
+        const auto start = std::chrono::steady_clock::now();
+        backend.run_and_suggest(problem, batch, rules);
+        alone += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      }
+      const Measure m = run_once(problem, plan, backend, true, none);
+      state.SetIterationTime(m.seconds);
+      compute = compute == 0 ? alone : std::min(compute, alone);
+      e2e = e2e == 0 ? m.seconds : std::min(e2e, m.seconds);
+      trials += m.trials;
+      steps += m.steps;
+    }
+    using benchmark::Counter;
+    state.counters["trials"] = Counter(static_cast<double>(trials), Counter::kIsRate);
+    state.counters["steps"] = Counter(static_cast<double>(steps), Counter::kIsRate);
+    state.counters["e2e_share_of_compute"] = compute / e2e;
+    state.SetLabel(backend.device());
+  } catch (const std::exception &e) {
+    state.SkipWithError(e.what());
+  }
+}
+
 std::string cpu_model() {
   std::ifstream in("/proc/cpuinfo");
   for (std::string line; std::getline(in, line);)
@@ -385,6 +435,16 @@ void register_rows(bool gpu) {
             ->UseManualTime()
             ->Unit(benchmark::kMillisecond);
     }
+  for (const auto &[kind, name] : kinds)
+    if (kind != BackendKind::serial)
+      for (std::int64_t t : kind == BackendKind::cuda ? std::vector<std::int64_t>{1000000, 10000000}
+                                                        : std::vector<std::int64_t>{1000000})
+        benchmark::RegisterBenchmark((name + "/stream").c_str(), bm_stream, kind)
+            ->Args({100, t, 500})
+            ->ArgNames({"points", "trials", "epochs"})
+            ->UseManualTime()
+            ->Iterations(1)
+            ->Unit(benchmark::kMillisecond);
   benchmark::RegisterBenchmark("suggest/cpu", bm_suggest)
       ->Args({100, 10000, 500})
       ->ArgNames({"points", "trials", "epochs"})

@@ -121,9 +121,10 @@ TEST(Backends, CpuEqualsSerialWhereTrialsEndEveryWay) {
     EXPECT_GT(seen[s], 0) << status_name(static_cast<Status>(s)) << ": no trial ended this way";
 }
 
-// A sink that keeps no weight rows gets none (empty in every batch), and the same losses, rates, steps
-// and answers from every backend.
-TEST(Backends, WithoutWeightRowsEverythingElseIsTheSame) {
+// A sink gets only the trajectories it keeps (the others empty in every batch: the rules' rows live only
+// while their chunk is in flight), and the same kept rows, steps, status and every rule's answers from
+// every backend, for each of the eight choices.
+TEST(Backends, OnlyKeptTrajectoriesAndTheSameAnswersForEveryChoice) {
   Problem p = seed_problem(200);
   Plan plan(mixed(300, 6));
   auto serial = make_serial_backend();
@@ -132,27 +133,35 @@ TEST(Backends, WithoutWeightRowsEverythingElseIsTheSame) {
   backends.push_back(make_serial_backend());
   for (const std::string &isa : runnable_isas())
     backends.push_back(make_cpu_backend(2, isa));
-  for (auto &backend : backends) {
-    struct NoWeights : MemorySink {
-      using MemorySink::MemorySink;
-      void write(const Batch &b) override {
-        EXPECT_TRUE(b.weight.empty());
-        MemorySink::write(b);
-      }
-    } sink(p, plan.size());
-    sink.weights = false;
-    RunControl control;
-    control.batch = 64;
-    run_trials(p, plan, *backend, sink, control);
-    EXPECT_EQ(std::memcmp(sink.loss.data(), want.loss.data(), want.loss.size() * sizeof(double)), 0)
-        << backend->device();
-    EXPECT_EQ(std::memcmp(sink.lr.data(), want.lr.data(), want.lr.size() * sizeof(double)), 0)
-        << backend->device();
-    EXPECT_EQ(std::memcmp(sink.suggested_lr.data(), want.suggested_lr.data(),
-                          want.suggested_lr.size() * sizeof(double)),
-              0);
-    EXPECT_EQ(sink.steps, want.steps);
-    EXPECT_TRUE(std::all_of(sink.weight.begin(), sink.weight.end(), [](double v) { return std::isnan(v); }));
+  struct Checked : MemorySink {
+    using MemorySink::MemorySink;
+    void write(const Batch &b) override {
+      EXPECT_EQ(b.loss.empty(), !keeps.loss);
+      EXPECT_EQ(b.weight.empty(), !keeps.weight);
+      EXPECT_EQ(b.lr.empty(), !keeps.lr);
+      MemorySink::write(b);
+    }
+  };
+  auto all_nan = [](const std::vector<double> &v) {
+    return std::all_of(v.begin(), v.end(), [](double x) { return std::isnan(x); });
+  };
+  for (int choice = 0; choice < 8; ++choice) {
+    const Kept keeps{(choice & 1) != 0, (choice & 2) != 0, (choice & 4) != 0};
+    for (auto &backend : backends) {
+      Checked sink(p, plan.size());
+      sink.keeps = keeps;
+      RunControl control;
+      control.batch = 64;
+      run_trials(p, plan, *backend, sink, control);
+      const std::string what = backend->device() + ", choice " + std::to_string(choice);
+      EXPECT_TRUE(keeps.loss ? same_bytes(sink.loss, want.loss) : all_nan(sink.loss)) << what;
+      EXPECT_TRUE(keeps.weight ? same_bytes(sink.weight, want.weight) : all_nan(sink.weight)) << what;
+      EXPECT_TRUE(keeps.lr ? same_bytes(sink.lr, want.lr) : all_nan(sink.lr)) << what;
+      EXPECT_TRUE(same_bytes(sink.suggest, want.suggest)) << what;
+      EXPECT_TRUE(same_bytes(sink.suggested_lr, want.suggested_lr)) << what;
+      EXPECT_EQ(sink.steps, want.steps) << what;
+      EXPECT_TRUE(same_bytes(sink.status, want.status)) << what;
+    }
   }
 }
 

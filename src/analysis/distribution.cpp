@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <utility>
 
@@ -74,25 +75,38 @@ double Distribution::centre(std::int64_t bin) {
 
 void Distribution::add(double lr) {
   ++trials_;
-  if (!(lr > 0) || std::isinf(lr))
+  if (!is_answer(lr))
     return;
-  ++answered_;
-  sum_ln_ += std::log(lr);
-  constexpr std::int64_t bins = std::int64_t{kHighDecade - kLowDecade} * kBinsPerDecade;
-  double pos = std::floor((std::log10(lr) - kLowDecade) * kBinsPerDecade);
-  auto bin = static_cast<std::int64_t>(pos < 0 ? 0 : pos >= bins ? bins - 1 : pos);
+  std::uint64_t bits = 0;
+  std::memcpy(&bits, &lr, sizeof bits);
+  Seen &seen = seen_[(bits ^ (bits >> 29) ^ (bits >> 47)) % seen_.size()];
+  if (!(seen.lr == lr))
+    seen = Seen{lr, answer_bin(lr)};
+  --trials_;
+  add_bin(seen.at.bin, 1, seen.at.units);
+}
+
+void Distribution::add_bin(std::int64_t bin, std::int64_t count, Int128 units) {
+  trials_ += count;
+  answered_ += count;
+  sum_units_ += units;
   if (decades_.empty())
     decades_.resize(kHighDecade - kLowDecade);
   auto &decade = decades_[static_cast<std::size_t>(bin / kBinsPerDecade)];
   if (decade.empty())
     decade.resize(kBinsPerDecade, 0);
-  ++decade[static_cast<std::size_t>(bin % kBinsPerDecade)];
+  decade[static_cast<std::size_t>(bin % kBinsPerDecade)] += count;
+}
+
+bool Distribution::operator==(const Distribution &other) const {
+  return trials_ == other.trials_ && answered_ == other.answered_ && sum_units_ == other.sum_units_ &&
+         histogram() == other.histogram();
 }
 
 void Distribution::merge(const Distribution &other) {
   trials_ += other.trials_;
   answered_ += other.answered_;
-  sum_ln_ += other.sum_ln_;
+  sum_units_ += other.sum_units_;
   if (other.decades_.empty())
     return;
   if (decades_.empty())
@@ -155,7 +169,9 @@ std::vector<std::pair<std::int64_t, std::int64_t>> Distribution::histogram() con
 }
 
 double Distribution::geometric_mean() const {
-  return answered_ == 0 ? kNaN : std::exp(sum_ln_ / static_cast<double>(answered_));
+  if (answered_ == 0)
+    return kNaN;
+  return std::pow(10.0, static_cast<double>(sum_units_) * kLog10Unit / static_cast<double>(answered_));
 }
 
 std::array<double, 2> Distribution::median_interval(double level) const {

@@ -2,6 +2,8 @@
 // and the bootstrap interval of the median, in memory that does not grow with the trial count.
 #pragma once
 
+#include "core/histogram.hpp"
+
 #include <array>
 #include <cstdint>
 #include <utility>
@@ -10,23 +12,29 @@
 namespace lrf {
 
 // One rule's suggestions over a set of trials, in memory bounded by the histogram: log10(lr) in
-// kBinsPerDecade bins a decade over every positive finite double (1e-324 to 1e309), a decade's bins
-// allocated when first used.
+// kBinsPerDecade bins a decade over every positive finite double (1e-324 to 1e309, core/histogram.hpp), a
+// decade's bins allocated when first used. Counts and the sum of log10(lr) are integers, so adding or
+// merging in any order gives the same bits.
 class Distribution {
 public:
-  static constexpr int kBinsPerDecade = 1000;
-  static constexpr int kLowDecade = -324, kHighDecade = 309; // below the least denormal, above DBL_MAX
+  static constexpr int kBinsPerDecade = lrf::kBinsPerDecade;
+  static constexpr int kLowDecade = lrf::kLowDecade, kHighDecade = lrf::kHighDecade;
 
-  // One trial's answer; NaN (or not > 0) counts as a trial without an answer.
+  // One trial's answer; one that is not a positive finite rate (NaN: no answer) counts as a trial without.
   void add(double lr);
+  // `count` answers in one bin, their log10 summing to `units` (core/histogram.hpp): what a device reduced.
+  void add_bin(std::int64_t bin, std::int64_t count, Int128 units);
+  // `count` trials without an answer.
+  void add_unanswered(std::int64_t count) { trials_ += count; }
   void merge(const Distribution &other);
+  bool operator==(const Distribution &other) const;
 
   std::int64_t trials() const { return trials_; }
   std::int64_t answered() const { return answered_; }
   // numpy.percentile(answers, 100 q) (linear interpolation between order statistics), each answer read as
   // the geometric centre of its bin (within half a bin, 0.115%); NaN if none.
   double quantile(double q) const;
-  // exp(mean(ln lr)) over the answers, exact (not from the bins); NaN if none.
+  // 10^mean(log10 lr) over the answers, from each answer's log10 to 2^-52 (not from the bins); NaN if none.
   double geometric_mean() const;
   // The percentile-bootstrap interval of the median at `level`, computed exactly, as the limit of
   // infinitely many resamples: a resample of the N answers has its median (its ceil(N/2)-th smallest) at
@@ -42,8 +50,14 @@ public:
 
 private:
   std::int64_t trials_ = 0, answered_ = 0;
-  double sum_ln_ = 0;
+  Int128 sum_units_ = 0;                         // of log10(lr), in units of kLog10Unit
   std::vector<std::vector<std::int64_t>> decades_; // [decade][bin], empty where nothing fell
+  // The last answers seen and their bins: a rule's answers are rates of the scans, few distinct values.
+  struct Seen {
+    double lr = 0;
+    AnswerBin at{};
+  };
+  std::array<Seen, 16> seen_{};
 };
 
 namespace detail {

@@ -27,10 +27,19 @@ constexpr std::int64_t kChunk = 64; // trials a thread takes at a time
 // slower.
 constexpr int kGroups = 2;
 
-// The trials of one chunk, handed out in order to the lanes that need one.
+// The trials of one chunk, handed out in order to the lanes that need one. A trial records into the
+// batch's rows, and the arrays the batch does not keep into `spare`'s (trial `first`'s rows, then the next
+// trial's; null: not recorded).
 struct ChunkTrials {
   Batch &batch;
   std::int64_t row, next, end;
+  TrajectoryOut spare;
+  std::int64_t first;
+
+  TrajectoryOut out(std::int64_t t) const {
+    auto at = [&](double *base) { return base ? base + (t - first) * row : nullptr; };
+    return batch.out(t, row, TrajectoryOut{at(spare.loss), nullptr, at(spare.lr), 1});
+  }
 };
 
 // N trials in the lanes of one vector, with arithmetic A: the state of TrialState, one trial per lane.
@@ -50,7 +59,7 @@ template <int N, Arith A> struct LaneGroup {
     if (trial[j] < 0)
       return;
     const auto t = static_cast<std::size_t>(trial[j]);
-    out[j] = trials.batch.out(trial[j], trials.row);
+    out[j] = trials.out(trial[j]);
     start[j] = trials.batch.start_weight[t];
     factor[j] = trials.batch.factor[t];
     linear[j] = trials.batch.scan[t] == Scan::linear ? -1 : 0;
@@ -118,8 +127,8 @@ template <int N, Arith A> struct LaneGroup {
 // end of step (sums, divisions) with the next group's loss.
 template <int N, int G, Arith A, class D>
 LRF_INLINE void run_groups(const Problem &problem, const D &data, Batch &batch, std::int64_t begin,
-                           std::int64_t end) {
-  ChunkTrials trials{batch, problem.row_length(), begin, end};
+                           std::int64_t end, TrajectoryOut spare) {
+  ChunkTrials trials{batch, problem.row_length(), begin, end, spare, begin};
   LaneGroup<N, A> groups[G];
   for (LaneGroup<N, A> &g : groups)
     for (int j = 0; j < N; ++j)
@@ -139,12 +148,13 @@ LRF_INLINE void run_groups(const Problem &problem, const D &data, Batch &batch, 
 constexpr std::size_t kSplatDataBytes = std::size_t{256} << 10;
 
 template <int N, int G, Arith A>
-LRF_INLINE void run_lanes(const Problem &problem, Batch &batch, std::int64_t begin, std::int64_t end) {
+LRF_INLINE void run_lanes(const Problem &problem, Batch &batch, std::int64_t begin, std::int64_t end,
+                          TrajectoryOut spare) {
   using V = typename VectorOf<N>::V;
   const DataView data = problem.data();
   const auto n = static_cast<std::size_t>(data.n);
   if (2 * n * sizeof(V) > kSplatDataBytes)
-    return run_groups<N, G, A>(problem, data, batch, begin, end);
+    return run_groups<N, G, A>(problem, data, batch, begin, end, spare);
   // Plain doubles, aligned by hand: a standard container of V would call code built for the baseline
   // instruction set with V by value, whose calling convention differs from this build's.
   thread_local std::vector<double> copies;
@@ -157,31 +167,32 @@ LRF_INLINE void run_lanes(const Problem &problem, Batch &batch, std::int64_t beg
       lanes[(n + i) * N + static_cast<std::size_t>(j)] = data.y[i];
     }
   const V *x = reinterpret_cast<const V *>(lanes), *y = x + n;
-  run_groups<N, G, A>(problem, BasicDataView<V>{x, y, data.n, data.sum_block}, batch, begin, end);
+  run_groups<N, G, A>(problem, BasicDataView<V>{x, y, data.n, data.sum_block}, batch, begin, end, spare);
 }
 
-using RunRange = void (*)(const Problem &, Batch &, std::int64_t, std::int64_t);
+using RunRange = void (*)(const Problem &, Batch &, std::int64_t, std::int64_t, TrajectoryOut);
 
 // run_lanes with the run's arithmetic; each build below is this with its lane width, for its target.
 template <int N, int G>
-LRF_INLINE void run_lanes_for(const Problem &p, Batch &b, std::int64_t first, std::int64_t last) {
+LRF_INLINE void run_lanes_for(const Problem &p, Batch &b, std::int64_t first, std::int64_t last, TrajectoryOut spare) {
   if (p.config.arith == Arith::fma)
-    run_lanes<N, G, Arith::fma>(p, b, first, last);
+    run_lanes<N, G, Arith::fma>(p, b, first, last, spare);
   else
-    run_lanes<N, G, Arith::exact>(p, b, first, last);
+    run_lanes<N, G, Arith::exact>(p, b, first, last, spare);
 }
 #if defined(__x86_64__) && defined(__GNUC__)
-__attribute__((target("avx512f,fma"))) void run_range_avx512(const Problem &p, Batch &b, std::int64_t first,
-                                                             std::int64_t last) {
-  run_lanes_for<8, kGroups>(p, b, first, last);
+__attribute__((target("avx512f,fma"))) void run_range_avx512(const Problem &p, Batch &b, std::int64_t first, std::int64_t last,
+    TrajectoryOut spare) {
+  run_lanes_for<8, kGroups>(p, b, first, last, spare);
 }
-__attribute__((target("avx2,fma"))) void run_range_avx2(const Problem &p, Batch &b, std::int64_t first,
-                                                        std::int64_t last) {
-  run_lanes_for<4, kGroups>(p, b, first, last);
+__attribute__((target("avx2,fma"))) void run_range_avx2(const Problem &p, Batch &b, std::int64_t first, std::int64_t last,
+    TrajectoryOut spare) {
+  run_lanes_for<4, kGroups>(p, b, first, last, spare);
 }
 #endif
-void run_range_baseline(const Problem &p, Batch &b, std::int64_t first, std::int64_t last) {
-  run_lanes_for<2, kGroups>(p, b, first, last);
+void run_range_baseline(const Problem &p, Batch &b, std::int64_t first, std::int64_t last,
+    TrajectoryOut spare) {
+  run_lanes_for<2, kGroups>(p, b, first, last, spare);
 }
 
 struct IsaBuild {
@@ -240,16 +251,25 @@ public:
   }
 
 private:
-  // Every thread takes chunks of the batch, and where rules are given, runs them on each chunk as it ends.
+  // Every thread takes chunks of the batch, and where rules are given, runs them on each chunk as it ends,
+  // the rows the batch does not keep in the thread's own spare rows (in cache, and reused by its next chunk).
   void run_chunks(const Problem &problem, Batch &batch, const RuleRun *rules) const {
-    const std::int64_t n = batch.size();
+    const std::int64_t n = batch.size(), row = problem.row_length();
     std::atomic<std::int64_t> next{0};
     auto work = [&] {
+      thread_local std::vector<double> spare_loss, spare_lr;
+      TrajectoryOut spare{};
+      if (rules && batch.loss.empty())
+        spare_loss.resize(static_cast<std::size_t>(kChunk * row)), spare.loss = spare_loss.data();
+      if (rules && batch.lr.empty())
+        spare_lr.resize(static_cast<std::size_t>(kChunk * row)), spare.lr = spare_lr.data();
       for (std::int64_t begin; (begin = next.fetch_add(kChunk)) < n;) {
         const std::int64_t end = std::min(n, begin + kChunk);
-        build_.run(problem, batch, begin, end);
+        build_.run(problem, batch, begin, end, spare);
         if (rules)
-          suggest_range(*rules, problem, batch, begin, end);
+          suggest_range(*rules, problem, batch, begin, end,
+                        TrialRows{spare.loss ? spare.loss : batch.loss.data() + begin * row,
+                                  spare.lr ? spare.lr : batch.lr.data() + begin * row, begin});
       }
     };
     run_parallel(static_cast<int>(std::min<std::int64_t>(threads_, (n + kChunk - 1) / kChunk)),

@@ -166,7 +166,7 @@ void setup_run_options(CLI::App &app, RunOptions &o) {
       ->check(count_at_least(0));
   add_parsed(app, "--devices", o.backend_options.devices, parse_devices, "0,1,...",
              "cuda backend: GPU ordinals, e.g. 0,1 (default: all)", "all");
-  app.add_option("--batch", o.batch, "trials per batch (0: about 256 MiB of trajectories)")
+  app.add_option("--batch", o.batch, "trials per batch (0: about 128 MiB a batch, two in memory)")
       ->capture_default_str()
       ->check(count_at_least(0));
   app.add_option("--data", o.data,
@@ -252,7 +252,7 @@ int run_run(RunOptions o, const std::string &cmdline) {
   problem.set_numpy_sum(o.numpy_sum);
   Plan plan(plan_options);
   const TrialRange range = shard_range(plan.size(), shard);
-  check_size(problem, o.batch, range);
+  check_size(problem, o.batch, range, Kept{o.storage.loss, o.storage.weight, o.storage.lr});
 
   std::string note;
   auto backend = make_backend(o.backend, o.backend_options, &note);

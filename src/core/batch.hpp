@@ -30,6 +30,13 @@ constexpr const char *numpy_sum_name(NumpySum s) {
   return s == NumpySum::blocked ? "blocked" : "whole";
 }
 
+// Which trajectories a batch holds (what its sink keeps, --save): the rules need loss and lr, but a backend
+// that runs them in the same pass keeps those rows only as long as a chunk of trials is in flight.
+struct Kept {
+  bool loss = true, weight = true, lr = true;
+  int arrays() const { return int{loss} + int{weight} + int{lr}; }
+};
+
 struct Problem {
   RunConfig config;
   std::vector<double> x, y;
@@ -44,8 +51,12 @@ struct Problem {
     return DataView{x.data(), y.data(), n, sum_block < n ? sum_block : n};
   }
   std::int64_t row_length() const { return std::int64_t{config.epochs} + 1; }
-  // Bytes of one trial's trajectories in a Batch: loss, weight and lr, float64, row_length() each.
-  std::int64_t trial_bytes() const { return 3 * row_length() * static_cast<std::int64_t>(sizeof(double)); }
+  // Bytes of one trial in a Batch: the kept trajectories (float64, row_length() each), the plan, steps
+  // and status, and room for 16 answers (every rule's and the headline's).
+  std::int64_t trial_bytes(const Kept &kept = Kept{}) const {
+    constexpr std::int64_t per_trial = 3 * sizeof(double) + 2 + sizeof(std::int32_t) + 16 * sizeof(double);
+    return kept.arrays() * row_length() * static_cast<std::int64_t>(sizeof(double)) + per_trial;
+  }
 };
 
 // Trials [first, first + size()) of a run. Trajectories are row-major: trial i's step k at [i * row + k].
@@ -69,12 +80,14 @@ struct Batch {
 
   std::int64_t size() const { return static_cast<std::int64_t>(start_weight.size()); }
 
-  // Sizes the output arrays for the current plan (keeps capacity between batches); without `weights`, the
-  // weight rows stay empty and no backend records them.
-  void size_outputs(std::int64_t row, bool weights = true) {
+  // Sizes the output arrays for the current plan (keeps capacity between batches); an array not kept
+  // stays empty, and no backend records it in the batch.
+  void size_outputs(std::int64_t row, const Kept &kept = Kept{}) {
     auto n = static_cast<std::size_t>(size());
-    for (auto *v : {&loss, &weight, &lr})
-      v->resize(v == &weight && !weights ? 0 : n * static_cast<std::size_t>(row));
+    const auto values = n * static_cast<std::size_t>(row);
+    loss.resize(kept.loss ? values : 0);
+    weight.resize(kept.weight ? values : 0);
+    lr.resize(kept.lr ? values : 0);
     steps.resize(n);
     status.resize(n);
     suggested_lr.resize(n);
@@ -99,9 +112,12 @@ struct Batch {
   }
 
   TrialParams params(std::int64_t i) const { return TrialParams{start_weight[i], scan[i], factor[i]}; }
-  TrajectoryOut out(std::int64_t i, std::int64_t row) {
-    std::int64_t at = i * row;
-    return TrajectoryOut{loss.data() + at, weight.empty() ? nullptr : weight.data() + at, lr.data() + at, 1};
+  Kept kept() const { return Kept{!loss.empty(), !weight.empty(), !lr.empty()}; }
+  // Where trial i records: its rows in the batch, or (an array the batch does not keep) `spare`'s, if any.
+  TrajectoryOut out(std::int64_t i, std::int64_t row, TrajectoryOut spare = {}) {
+    const std::int64_t at = i * row;
+    auto pick = [at](std::vector<double> &v, double *other) { return v.empty() ? other : v.data() + at; };
+    return TrajectoryOut{pick(loss, spare.loss), pick(weight, spare.weight), pick(lr, spare.lr), 1};
   }
 };
 

@@ -1,4 +1,4 @@
-// One natural logarithm for every backend: fdlibm's __ieee754_log (Sun Microsystems, 1993; the algorithm
+// The logarithms (and the one exponential) of every backend. One natural logarithm: fdlibm's __ieee754_log (Sun Microsystems, 1993; the algorithm
 // of glibc's, musl's and FreeBSD's older log), written with basic IEEE operations only, so that the serial,
 // cpu and cuda backends compute the same bits (std::log differs between libm and CUDA's libdevice, and
 // between libm versions). Error below 1 ulp: on random inputs it is 1 ulp off glibc's (correctly rounded)
@@ -90,6 +90,93 @@ LRF_HD inline double ieee_log(double x) {
     return dk * ln2_hi - ((R - dk * ln2_lo) - f);
   }
   return detail::log_common<double>(f, k, hx);
+}
+
+// log10(x), fdlibm's __ieee754_log10 on ieee_log: exact at powers of ten up to 1e22; -inf at +-0, NaN
+// below 0 and at NaN, +inf at +inf. What a distribution's bins and mean use (analysis/distribution.hpp).
+LRF_HD inline double ieee_log10(double x) {
+  constexpr double two54 = 1.80143985094819840000e+16;     // 43500000 00000000
+  constexpr double ivln10 = 4.34294481903251816668e-01;    // 3FDBCB7B 1526E50E
+  constexpr double log10_2hi = 3.01029995663611771306e-01; // 3FD34413 509F6000
+  constexpr double log10_2lo = 3.69423907715893078616e-13; // 3D59FEF3 11F12B36
+  std::uint64_t u = lanes::bits_of(x);
+  auto hx = static_cast<std::int32_t>(u >> 32);
+  const auto lx = static_cast<std::uint32_t>(u);
+  std::int32_t k = 0;
+  if (hx < 0x00100000) { // x < 2^-1022
+    if (((hx & 0x7fffffff) | static_cast<std::int32_t>(lx)) == 0)
+      return lanes::double_of(0xfff0000000000000u);
+    if (hx < 0)
+      return lanes::double_of(0x7ff8000000000000u);
+    k -= 54;
+    x *= two54;
+    u = lanes::bits_of(x);
+    hx = static_cast<std::int32_t>(u >> 32);
+  }
+  if (hx >= 0x7ff00000)
+    return x + x;
+  k += (hx >> 20) - 1023;
+  const std::int32_t i = static_cast<std::int32_t>((static_cast<std::uint32_t>(k) & 0x80000000u) >> 31);
+  hx = (hx & 0x000fffff) | ((0x3ff - i) << 20);
+  const auto y = static_cast<double>(k + i);
+  x = lanes::double_of((static_cast<std::uint64_t>(static_cast<std::uint32_t>(hx)) << 32) | (u & 0xffffffffu));
+  const double z = y * log10_2lo + ivln10 * ieee_log(x);
+  return z + y * log10_2hi;
+}
+
+// exp(x), fdlibm's __ieee754_exp (error below 1 ulp): what the plan draws a factor of a range with, the
+// same bits on the host and on a GPU.
+LRF_HD inline double ieee_exp(double x) {
+  constexpr double o_threshold = 7.09782712893383973096e+02;  // 40862E42 FEFA39EF
+  constexpr double u_threshold = -7.45133219101941108420e+02; // c0874910 D52D3051
+  constexpr double ln2_hi = 6.93147180369123816490e-01;       // 3fe62e42 fee00000
+  constexpr double ln2_lo = 1.90821492927058770002e-10;       // 3dea39ef 35793c76
+  constexpr double invln2 = 1.44269504088896338700e+00;       // 3ff71547 652b82fe
+  constexpr double twom1000 = 9.33263618503218878990e-302;    // 2^-1000
+  constexpr double P1 = 1.66666666666666019037e-01, P2 = -2.77777777770155933842e-03,
+                   P3 = 6.61375632143793436117e-05, P4 = -1.65339022054652515390e-06,
+                   P5 = 4.13813679705723846039e-08;
+  const std::uint64_t u = lanes::bits_of(x);
+  auto hx = static_cast<std::uint32_t>(u >> 32);
+  const int xsb = static_cast<int>((hx >> 31) & 1);
+  hx &= 0x7fffffffu;
+  if (hx >= 0x40862E42u) { // |x| >= 709.78...
+    if (hx >= 0x7ff00000u) {
+      if (((hx & 0xfffffu) | static_cast<std::uint32_t>(u)) != 0)
+        return x + x;                 // NaN
+      return xsb == 0 ? x : 0.0;      // exp(+-inf) = {inf, 0}
+    }
+    if (x > o_threshold)
+      return lanes::double_of(0x7ff0000000000000u); // overflow
+    if (x < u_threshold)
+      return 0.0; // underflow
+  }
+  double hi = 0, lo = 0;
+  int k = 0;
+  if (hx > 0x3fd62e42u) {  // |x| > 0.5 ln2
+    if (hx < 0x3FF0A2B2u) { // and |x| < 1.5 ln2
+      hi = xsb == 0 ? x - ln2_hi : x + ln2_hi;
+      lo = xsb == 0 ? ln2_lo : -ln2_lo;
+      k = 1 - xsb - xsb;
+    } else {
+      k = static_cast<int>(invln2 * x + (xsb == 0 ? 0.5 : -0.5));
+      const auto t = static_cast<double>(k);
+      hi = x - t * ln2_hi; // t * ln2_hi is exact here
+      lo = t * ln2_lo;
+    }
+    x = hi - lo;
+  } else if (hx < 0x3e300000u) { // |x| < 2^-28
+    return 1.0 + x;
+  }
+  const double t = x * x;
+  const double c = x - t * (P1 + t * (P2 + t * (P3 + t * (P4 + t * P5))));
+  if (k == 0)
+    return 1.0 - ((x * c) / (c - 2.0) - x);
+  const double y = 1.0 - ((lo - (x * c) / (2.0 - c)) - hi);
+  const std::uint64_t yb = lanes::bits_of(y);
+  if (k >= -1021)
+    return lanes::double_of(yb + (static_cast<std::uint64_t>(static_cast<std::int64_t>(k)) << 52));
+  return lanes::double_of(yb + (static_cast<std::uint64_t>(static_cast<std::int64_t>(k + 1000)) << 52)) * twom1000;
 }
 
 #if !defined(__CUDACC__)

@@ -1,7 +1,5 @@
 #include "core/plan.hpp"
 
-#include "core/philox.hpp"
-
 #include <cmath>
 #include <utility>
 
@@ -20,10 +18,10 @@ std::string factor_problem(Scan scan, double factor) {
 Plan::Plan(PlanOptions options) : options_(std::move(options)) {
   auto add = [&](Scan scan, const FactorSpec &spec) {
     if (spec.is_range())
-      combos_.push_back({scan, spec});
+      combos_.push_back({scan, true, 0, ieee_log(spec.lo), ieee_log(spec.hi / spec.lo)});
     else
       for (double v : spec.values)
-        combos_.push_back({scan, FactorSpec{{v}}});
+        combos_.push_back({scan, false, v, 0, 0});
   };
   if (options_.linear)
     add(Scan::linear, options_.linear_factors);
@@ -33,18 +31,13 @@ Plan::Plan(PlanOptions options) : options_(std::move(options)) {
                                            : static_cast<std::int64_t>(options_.explicit_trials.size());
 }
 
-TrialParams Plan::trial(std::int64_t index) const {
-  if (!options_.explicit_trials.empty())
-    return options_.explicit_trials[static_cast<std::size_t>(index)];
-  // Trial i's numbers depend only on (seed, i): the same wherever and however the run is split.
-  auto u = trial_uniforms(options_.seed, static_cast<std::uint64_t>(index));
-  const Combo &combo = combos_[static_cast<std::size_t>(index % static_cast<std::int64_t>(combos_.size()))];
-  double w0 = options_.w_min + (options_.w_max - options_.w_min) * u[0]; // numpy's uniform(low, high)
-  double factor =
-      combo.factors.is_range()
-          ? std::exp(std::log(combo.factors.lo) + u[1] * std::log(combo.factors.hi / combo.factors.lo))
-          : combo.factors.values[0];
-  return TrialParams{w0, combo.scan, factor};
+PlanView Plan::view() const {
+  return PlanView{options_.seed,
+                  options_.w_min,
+                  options_.w_max,
+                  combos_.data(),
+                  static_cast<std::int64_t>(combos_.size()),
+                  options_.explicit_trials.empty() ? nullptr : options_.explicit_trials.data()};
 }
 
 void Plan::fill(std::int64_t first, std::int64_t count, Batch &batch) const {
@@ -52,8 +45,9 @@ void Plan::fill(std::int64_t first, std::int64_t count, Batch &batch) const {
   batch.start_weight.resize(static_cast<std::size_t>(count));
   batch.scan.resize(static_cast<std::size_t>(count));
   batch.factor.resize(static_cast<std::size_t>(count));
+  const PlanView plan = view();
   for (std::int64_t i = 0; i < count; ++i) {
-    TrialParams p = trial(first + i);
+    const TrialParams p = plan.trial(first + i);
     batch.start_weight[i] = p.start_weight;
     batch.scan[i] = p.scan;
     batch.factor[i] = p.factor;

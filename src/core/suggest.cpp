@@ -54,7 +54,7 @@ struct LaneRows {
 __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"), flatten))
 #endif
 void suggest_group(const RuleRun &rules, const Problem &problem, Batch &b, const std::int64_t *ids, int count,
-                   LaneRows &rows) {
+                   const TrialRows &from, LaneRows &rows) {
   const std::int64_t row = problem.row_length();
   std::int64_t id[kRuleLanes];
   RuleVecI steps, stalled, linear;
@@ -72,8 +72,8 @@ void suggest_group(const RuleRun &rules, const Problem &problem, Batch &b, const
   const double *loss[kRuleLanes], *lr[kRuleLanes];
   std::int64_t inside = stored; // entries every lane has
   for (int j = 0; j < kRuleLanes; ++j) {
-    loss[j] = &b.loss[static_cast<std::size_t>(id[j] * row)];
-    lr[j] = &b.lr[static_cast<std::size_t>(id[j] * row)];
+    loss[j] = from.loss + (id[j] - from.first) * row;
+    lr[j] = from.lr + (id[j] - from.first) * row;
     inside = std::min<std::int64_t>(inside, steps[j] + 1);
   }
   for (std::int64_t k = 0; k < stored; ++k) {
@@ -105,7 +105,7 @@ void size_suggestions(Batch &batch) {
 }
 
 void suggest_range(const RuleRun &rules, const Problem &problem, Batch &batch, std::int64_t first,
-                   std::int64_t last) {
+                   std::int64_t last, const TrialRows &from) {
   if (last <= first)
     return;
   std::vector<std::int64_t> order(static_cast<std::size_t>(last - first));
@@ -117,13 +117,15 @@ void suggest_range(const RuleRun &rules, const Problem &problem, Batch &batch, s
   LaneRows &rows = LaneRows::for_this_thread(problem);
   for (std::size_t g = 0; g < order.size(); g += kRuleLanes)
     suggest_group(rules, problem, batch, &order[g], static_cast<int>(std::min<std::size_t>(kRuleLanes, order.size() - g)),
-                  rows);
+                  from, rows);
 }
 
 void suggest_batch(const RuleRun &rules, const Problem &problem, Batch &batch) {
   const std::int64_t n = batch.size();
   const int threads = static_cast<int>(std::max<std::int64_t>(1, std::min<std::int64_t>(usable_cpus(), n / 256)));
-  run_parallel(threads, [&](int k) { suggest_range(rules, problem, batch, n * k / threads, n * (k + 1) / threads); });
+  run_parallel(threads, [&](int k) {
+    suggest_range(rules, problem, batch, n * k / threads, n * (k + 1) / threads, TrialRows::of(batch));
+  });
 }
 
 } // namespace lrf

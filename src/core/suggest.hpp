@@ -25,10 +25,20 @@ struct RuleRun {
 // Sizes batch.suggest: kRuleCount arrays of one answer per trial.
 void size_suggestions(Batch &batch);
 
-// Fills batch.suggest[r][i] for every rule r and trial i in [first, last) (batch.suggest sized).
-void suggest_range(const RuleRun &rules, const Problem &problem, Batch &batch, std::int64_t first, std::int64_t last);
+// Where trials' loss and lr rows are: trial i's at loss + (i - first) * row_length(). A batch's own rows
+// (first = 0), or a backend's rows of the chunk in flight (first = the chunk's first trial).
+struct TrialRows {
+  const double *loss, *lr;
+  std::int64_t first = 0;
+  static TrialRows of(const Batch &batch) { return {batch.loss.data(), batch.lr.data(), 0}; }
+};
 
-// suggest_range over the whole batch, every core taking a share.
+// Fills batch.suggest[r][i] for every rule r and trial i in [first, last) (batch.suggest sized), from the
+// trials' rows in `rows`.
+void suggest_range(const RuleRun &rules, const Problem &problem, Batch &batch, std::int64_t first, std::int64_t last,
+                   const TrialRows &rows);
+
+// suggest_range over the whole batch (its own rows), every core taking a share.
 void suggest_batch(const RuleRun &rules, const Problem &problem, Batch &batch);
 
 } // namespace lrf

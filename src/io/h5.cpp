@@ -13,9 +13,13 @@ void configure() {
   // its table and its exit handler dereferences it (fixed in HDF5 1.14.1). Every file is closed
   // explicitly, so that handler has nothing to do.
   H5dont_atexit();
-  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  quiet_errors();
   const int limit = 16 << 20, per_list = 4 << 20; // bytes: all lists of a kind, one list
   H5set_free_list_limits(limit, per_list, limit, per_list, limit, per_list);
+}
+
+void quiet_errors() {
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
 }
 
 Id file_access() {

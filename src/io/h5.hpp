@@ -51,6 +51,9 @@ private:
 // itself, one line each), and bounded internal free lists (HDF5 keeps freed buffers of every size it has
 // seen, so a long run's memory would otherwise grow with its trial count).
 void configure();
+// No printing of HDF5's error stack on the calling thread (a thread-safe HDF5 keeps one per thread): each
+// failure becomes one line of ours instead. configure() does it for the thread that calls it.
+void quiet_errors();
 
 // File access without HDF5's own file locking, as the writer locks its partial file itself
 // (io/partial.hpp).

@@ -135,7 +135,7 @@ H5Writer::H5Writer(std::string final_path, const Problem &problem, TrialRange ra
       partial_path_(partial_.path()), row_(problem.row_length()), range_(range), storage_(info.storage),
       overwrite_(options.overwrite), columns_(result_columns(storage_)) {
   const bool resume = options.resume;
-  const std::int64_t batch = options.batch > 0 ? options.batch : default_batch(problem, range.count);
+  const std::int64_t batch = options.batch > 0 ? options.batch : default_batch(problem, range.count, kept());
   chunk_rows_ = std::max<std::int64_t>(
       1, std::min(storage_.trajectories() ? chunk_trials(storage_.f32 ? 4 : 8) : kWholeChunkTrials, batch));
   if (partial_.existing() && resume && open_partial(info))
@@ -263,6 +263,7 @@ H5Writer::~H5Writer() {
 }
 
 void H5Writer::write(const Batch &b) {
+  h5::quiet_errors(); // the run writes from a thread of its own
   try {
     const std::int64_t at = b.first - range_.first;
     if (at != done_ || at + b.size() > range_.count)

@@ -48,7 +48,7 @@ public:
   // Writes the batch (trials batch.first.. of the run, in order) and checkpoints.
   void write(const Batch &batch) override;
   std::int64_t batch_multiple() const override { return chunk_rows_; }
-  bool keeps_weight() const override { return storage_.weight; }
+  Kept kept() const override { return Kept{storage_.loss, storage_.weight, storage_.lr}; }
   // Closes the file, syncs it to disk and publishes it under the final name (PartialFile::publish).
   void commit();
   // Closes the file and leaves it under its partial name, to be resumed.

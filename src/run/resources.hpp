@@ -16,6 +16,6 @@ double usable_memory();
 // memory (a huge --epochs makes even one trial too big) or whose file HDF5 cannot address. Without this:
 // std::bad_alloc, or where memory is overcommitted or capped by a cgroup the OOM killer (no message, a
 // partial file left). `batch` is --batch (0: the default, sized to fit).
-void check_size(const Problem &problem, std::int64_t batch, const TrialRange &range);
+void check_size(const Problem &problem, std::int64_t batch, const TrialRange &range, const Kept &kept);
 
 } // namespace lrf

@@ -2,13 +2,15 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
+#include <future>
 #include <limits>
 
 namespace lrf {
 
-std::int64_t default_batch(const Problem &problem, std::int64_t trials) {
-  const std::int64_t budget = std::int64_t{256} << 20;
-  std::int64_t batch = budget / problem.trial_bytes();
+std::int64_t default_batch(const Problem &problem, std::int64_t trials, const Kept &kept) {
+  const std::int64_t budget = std::int64_t{128} << 20;
+  std::int64_t batch = std::min(budget / problem.trial_bytes(kept), kMaxDefaultBatch);
   if (batch >= kWholeChunkTrials)
     batch -= batch % kWholeChunkTrials;
   return std::clamp<std::int64_t>(batch, 1, std::max<std::int64_t>(trials, 1));
@@ -23,36 +25,58 @@ RunResult run_trials(const Problem &problem, const Plan &plan, Backend &backend,
   const auto start = clock::now();
   const std::int64_t end = control.end < 0 ? plan.size() : control.end;
   const std::int64_t total = end - control.begin;
-  std::int64_t batch_size = control.batch > 0 ? control.batch : default_batch(problem, total);
+  std::int64_t batch_size = control.batch > 0 ? control.batch : default_batch(problem, total, sink.kept());
   if (const std::int64_t multiple = sink.batch_multiple(); batch_size > multiple)
     batch_size -= batch_size % multiple;
   RunResult result;
   const std::size_t headline = headline_rule(control.analysis);
   const RuleRun rules(problem, control.analysis.curve());
-  Batch batch;
-  for (std::int64_t first = control.begin; first < end; first += batch_size) {
-    if (control.signal && control.signal->load())
-      throw Stopped(control.signal->load());
-    plan.fill(first, std::min(batch_size, end - first), batch);
-    batch.size_outputs(problem.row_length(), sink.keeps_weight());
-    size_suggestions(batch);
-    auto t = clock::now();
-    if (control.suggest) {
-      backend.run_and_suggest(problem, batch, rules);
-    } else {
-      backend.run(problem, batch);
-      for (auto &values : batch.suggest)
-        std::fill(values.begin(), values.end(), std::numeric_limits<double>::quiet_NaN());
-    }
-    result.compute_seconds += seconds_since(t);
+  // Two batches: while one computes, the other's summary and write run on their own thread (the sink
+  // sees the batches in order, one at a time).
+  Batch batches[2];
+  std::future<void> draining;
+  auto drained = [&] {
+    if (draining.valid())
+      draining.get(); // rethrows the sink's error
+  };
+  auto drain = [&](Batch &batch) {
     batch.suggested_lr = batch.suggest[headline];
     batch.pad_tails(problem.row_length());
     result.summary.add(batch);
-    t = clock::now();
+    const auto t = clock::now();
     sink.write(batch);
     result.write_seconds += seconds_since(t);
     if (control.progress)
-      control.progress(first + batch.size() - control.begin, total, seconds_since(start));
+      control.progress(batch.first + batch.size() - control.begin, total, seconds_since(start));
+  };
+  try {
+    int next = 0;
+    for (std::int64_t first = control.begin; first < end; first += batch_size, next ^= 1) {
+      if (control.signal && control.signal->load()) {
+        drained();
+        throw Stopped(control.signal->load());
+      }
+      Batch &batch = batches[next];
+      plan.fill(first, std::min(batch_size, end - first), batch);
+      batch.size_outputs(problem.row_length(), sink.kept());
+      size_suggestions(batch);
+      const auto t = clock::now();
+      if (control.suggest) {
+        backend.run_and_suggest(problem, batch, rules);
+      } else {
+        backend.run(problem, batch);
+        for (auto &values : batch.suggest)
+          std::fill(values.begin(), values.end(), std::numeric_limits<double>::quiet_NaN());
+      }
+      result.compute_seconds += seconds_since(t);
+      drained();
+      draining = std::async(std::launch::async, drain, std::ref(batch));
+    }
+    drained();
+  } catch (...) {
+    if (draining.valid())
+      draining.wait(); // the sink is not left writing a batch that is going away
+    throw;
   }
   result.total_seconds = seconds_since(start);
   return result;

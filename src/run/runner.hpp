@@ -26,22 +26,26 @@ struct RunResult {
   double total_seconds = 0;
 };
 
-// Trials per batch when the user gives none: trajectory buffers of about 256 MiB, a multiple of
-// kWholeChunkTrials where that fits (whole chunks of the file).
-std::int64_t default_batch(const Problem &problem, std::int64_t trials);
+// Trials per batch when the user gives none: about 128 MiB of what a batch holds (the kept trajectories,
+// Problem::trial_bytes; a run holds two batches), at most kMaxDefaultBatch, a multiple of kWholeChunkTrials where that fits (whole
+// chunks of the file).
+constexpr std::int64_t kMaxDefaultBatch = std::int64_t{1} << 17;
+std::int64_t default_batch(const Problem &problem, std::int64_t trials, const Kept &kept = Kept{});
 
 struct RunControl {
   std::int64_t batch = 0; // trials per batch, 0 = default_batch; rounded down to the sink's batch_multiple()
   // The trials to run, [begin, end) of the plan (a shard, or what a resumed run has left); end < 0: all.
   std::int64_t begin = 0, end = -1;
-  // Called after each batch with (trials done, trials in all, seconds so far).
+  // Called after each batch has reached the sink, with (trials done, trials in all, seconds so far), on the
+  // thread that wrote it (one batch at a time).
   std::function<void(std::int64_t, std::int64_t, double)> progress;
   AnalysisOptions analysis;
   const std::atomic<int> *signal = nullptr; // non-zero (the signal number) ends the run between batches
   bool suggest = true; // false: the trials alone, every suggestion NaN (the benchmark's compute rows)
 };
 
-// Runs trials [control.begin, control.end) of the plan in order. Throws Stopped when control.signal is
+// Runs trials [control.begin, control.end) of the plan in order, each batch's summary and write
+// overlapping the next batch's compute (two batches in memory). Throws Stopped when control.signal is
 // set (between batches: the sink holds every batch before it), RunError if a backend or the sink fails.
 RunResult run_trials(const Problem &problem, const Plan &plan, Backend &backend, Sink &sink,
                      const RunControl &control = {});

@@ -15,9 +15,9 @@ public:
   // The run makes every batch but the last a multiple of this many trials, where its batch size allows:
   // the file then writes whole chunks, each once (io/writer.hpp).
   virtual std::int64_t batch_multiple() const { return 1; }
-  // Whether it reads the batches' weight rows: where not, the backends do not record them (the rules read
-  // only loss and lr), a third less memory and memory traffic.
-  virtual bool keeps_weight() const { return true; }
+  // The trajectories it reads from the batches: the backends record no others in a batch (those the rules
+  // need live only while their chunk of trials is in flight), so memory follows what is saved.
+  virtual Kept kept() const { return Kept{}; }
 };
 
 // Trials [first, first + count) of `total` (a shard when count < total).
