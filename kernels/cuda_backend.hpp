@@ -16,14 +16,8 @@ namespace lrf {
 // build holds no code for a device's architecture.
 bool cuda_usable(const std::vector<int> &devices, std::string *why);
 
-// One trial per CUDA thread on every GPU in `devices` (empty = all). Call cuda_usable first.
+// One trial and its rules per CUDA thread on every GPU in `devices` (empty = all). Call cuda_usable first.
 std::unique_ptr<Backend> make_cuda_backend(const std::vector<int> &devices);
-
-// Every rule's answers for the batch's trials (its trajectories, steps, status and plan), computed on GPU
-// `device` by the host's own rules (core/library_rules.hpp), as batch.suggest is: [rule][trial]. The test
-// that the device gives the host's bits; the device pipeline will run the rules where the trials ran.
-std::vector<std::vector<double>> cuda_suggest(const Problem &problem, const CurveOptions &own,
-                                              const Batch &batch, int device);
 
 // One line for `lrfinder info`: each GPU's ordinal, name, compute capability, SMs, clock and memory, or
 // "no usable GPU (<reason>)".

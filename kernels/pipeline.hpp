@@ -1,0 +1,189 @@
+// The device pipeline: everything per trial in one pass on the device, written once over Thrust so that the
+// same code runs on a GPU (the cuda backend, Thrust's CUDA system) and on the host (the device-host
+// backend, Thrust's OMP system, compiled by g++: how this code is tested on machines without a GPU).
+//
+// A chunk of trials goes up as their plan (start weight, scan, factor: 17 bytes a trial). One thread a
+// trial runs the shared trial core (core/trial.hpp) into step-major rows ([k * stride + t]: a warp's stores
+// of one step coalesce) and then every suggestion rule on those rows (core/library_rules.hpp), where they
+// are. What comes back is what the batch keeps: steps, status and every rule's answer (about 70 bytes a
+// trial), and only the trajectories the sink saves, turned row-major on the device. With `--save none` no
+// trajectory crosses to the host at all.
+//
+// The same operations in the same order as the serial reference, thread by thread (nvcc --fmad=false,
+// g++ -ffp-contract=off), so the results are the serial reference's bits.
+#pragma once
+
+#include "core/batch.hpp"
+#include "core/library_rules.hpp"
+#include "core/suggest.hpp"
+#include "core/trial.hpp"
+
+#include <thrust/copy.h>
+#include <thrust/for_each.h>
+#include <thrust/iterator/counting_iterator.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+namespace lrf::pipeline {
+
+// What a chunk's threads share: pointers into the system's memory.
+struct ChunkArgs {
+  RunConfig config;
+  DataView data;
+  const TrialParams *params;
+  std::int64_t count, stride;  // trials in the chunk; the step-major rows' stride (>= count)
+  double *loss, *weight, *lr;  // step-major rows, (epochs + 1) * stride each; weight null where not kept
+  std::int32_t *steps;
+  Status *status;
+  // The rules (answers null: none): lrfinder's own options, the library rules' table, each trial's scratch
+  // (scratch_per_trial doubles) and the answers, [rule * count + t].
+  CurveOptions own;
+  RuleTables tables;
+  double *scratch;
+  std::int64_t scratch_per_trial;
+  double *answers;
+};
+
+// One trial, then every rule on its rows.
+struct TrialThread {
+  ChunkArgs a;
+  LRF_HD void operator()(std::int64_t t) const {
+    const TrialParams p = a.params[t];
+    const TrajectoryOut out{a.loss + t, a.weight ? a.weight + t : nullptr, a.lr + t, a.stride};
+    const TrialResult r = run_trial(a.config, a.data, p, out);
+    a.steps[t] = r.steps;
+    a.status[t] = r.status;
+    if (!a.answers)
+      return;
+    const TrialView view =
+        trial_view(a.loss + t, a.lr + t, a.stride, r.steps, r.status, p.scan, p.factor, a.config.epochs);
+    double answers[kRuleCount];
+    suggest_all(view, a.own, a.tables, a.scratch + t * a.scratch_per_trial, answers);
+    for (int rule = 0; rule < kRuleCount; ++rule)
+      a.answers[rule * a.count + t] = answers[rule];
+  }
+};
+
+// Step-major rows to the batch's row-major layout ([t * row + k]), NaN after each trial's last step.
+struct ToRowMajor {
+  const double *from;
+  std::int64_t stride, row;
+  const std::int32_t *steps;
+  double *to;
+  LRF_HD void operator()(std::int64_t i) const {
+    const std::int64_t t = i / row, k = i % row;
+    to[i] = k <= steps[t] ? from[k * stride + t] : NAN;
+  }
+};
+
+// One system's buffers for chunks of up to `chunk` trials, reused from batch to batch. Policy is a Thrust
+// execution policy (thrust::omp::par, thrust::cuda::par.on(stream)), Vector its system's vector template.
+template <class Policy, template <class...> class Vector> class Pipeline {
+public:
+  // align: the step-major stride is a multiple of it (32 on a GPU: whole 256-byte lines a warp).
+  Pipeline(Policy policy, std::int64_t chunk, std::int64_t align) : policy_(policy), chunk_(chunk), align_(align) {}
+
+  // Runs trials [begin, end) of the batch: their steps and status, the trajectories the batch keeps (its
+  // non-empty arrays), and with `rules` every rule's answer into batch.suggest (sized).
+  void run(const Problem &problem, Batch &batch, std::int64_t begin, std::int64_t end, const RuleRun *rules) {
+    const std::int64_t row = problem.row_length();
+    upload_data(problem);
+    if (rules)
+      assign(debias_, rules->debias);
+    for (std::int64_t first = begin; first < end; first += chunk_)
+      run_chunk(problem, batch, first, std::min(end, first + chunk_), row, rules);
+  }
+
+private:
+  template <class T> static T *raw(Vector<T> &v) { return thrust::raw_pointer_cast(v.data()); }
+  template <class T> static void reserve(Vector<T> &v, std::int64_t n) {
+    if (static_cast<std::int64_t>(v.size()) < n)
+      v.resize(static_cast<std::size_t>(n));
+  }
+  template <class T> static void assign(Vector<T> &v, const std::vector<T> &host) {
+    reserve(v, static_cast<std::int64_t>(host.size()));
+    thrust::copy(host.begin(), host.end(), v.begin());
+  }
+
+  void upload_data(const Problem &problem) {
+    const auto n = static_cast<std::int64_t>(problem.x.size());
+    reserve(data_, 2 * n);
+    thrust::copy(problem.x.begin(), problem.x.end(), data_.begin());
+    thrust::copy(problem.y.begin(), problem.y.end(), data_.begin() + n);
+  }
+
+  void run_chunk(const Problem &problem, Batch &batch, std::int64_t first, std::int64_t last, std::int64_t row,
+                 const RuleRun *rules) {
+    const std::int64_t count = last - first;
+    const std::int64_t stride = (count + align_ - 1) / align_ * align_;
+    const std::int64_t values = row * stride;
+    params_host_.resize(static_cast<std::size_t>(count));
+    for (std::int64_t i = 0; i < count; ++i)
+      params_host_[static_cast<std::size_t>(i)] = batch.params(first + i);
+    assign(params_, params_host_);
+    // Loss and lr rows are needed where kept or where the rules read them; weight only where kept.
+    const bool weight = !batch.weight.empty();
+    reserve(loss_, values);
+    reserve(lr_, values);
+    if (weight)
+      reserve(weight_, values);
+    reserve(steps_, count);
+    reserve(status_, count);
+    const std::int64_t scratch = rules ? rule_scratch(problem.config.epochs) : 0;
+    if (rules) {
+      reserve(scratch_, count * scratch);
+      reserve(answers_, count * kRuleCount);
+    }
+    DataView data = problem.data();
+    data.x = raw(data_);
+    data.y = raw(data_) + data.n;
+    const ChunkArgs args{problem.config,
+                         data,
+                         raw(params_),
+                         count,
+                         stride,
+                         raw(loss_),
+                         weight ? raw(weight_) : nullptr,
+                         raw(lr_),
+                         raw(steps_),
+                         raw(status_),
+                         rules ? rules->own : CurveOptions{},
+                         RuleTables{rules ? raw(debias_) : nullptr},
+                         rules ? raw(scratch_) : nullptr,
+                         scratch,
+                         rules ? raw(answers_) : nullptr};
+    thrust::for_each(policy_, thrust::counting_iterator<std::int64_t>(0),
+                     thrust::counting_iterator<std::int64_t>(count), TrialThread{args});
+
+    thrust::copy(steps_.begin(), steps_.begin() + count, batch.steps.begin() + first);
+    thrust::copy(status_.begin(), status_.begin() + count, batch.status.begin() + first);
+    if (rules)
+      for (int r = 0; r < kRuleCount; ++r)
+        thrust::copy(answers_.begin() + r * count, answers_.begin() + (r + 1) * count,
+                     batch.suggest[static_cast<std::size_t>(r)].begin() + first);
+    // Only the kept trajectories cross, row-major.
+    Vector<double> *rows[3] = {&loss_, &weight_, &lr_};
+    std::vector<double> *kept[3] = {&batch.loss, &batch.weight, &batch.lr};
+    for (int a = 0; a < 3; ++a) {
+      if (kept[a]->empty())
+        continue;
+      reserve(row_major_, count * row);
+      thrust::for_each(policy_, thrust::counting_iterator<std::int64_t>(0),
+                       thrust::counting_iterator<std::int64_t>(count * row),
+                       ToRowMajor{raw(*rows[a]), stride, row, raw(steps_), raw(row_major_)});
+      thrust::copy(row_major_.begin(), row_major_.begin() + count * row, kept[a]->begin() + first * row);
+    }
+  }
+
+  Policy policy_;
+  std::int64_t chunk_, align_;
+  std::vector<TrialParams> params_host_;
+  Vector<double> data_, debias_, loss_, weight_, lr_, scratch_, answers_, row_major_;
+  Vector<TrialParams> params_;
+  Vector<std::int32_t> steps_;
+  Vector<Status> status_;
+};
+
+} // namespace lrf::pipeline
