@@ -20,6 +20,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <memory>
 
@@ -79,10 +81,18 @@ struct Device {
 
 class CudaBackend final : public Backend {
 public:
-  explicit CudaBackend(const std::vector<int> &ordinals) {
+  explicit CudaBackend(const std::vector<int> &ordinals) : timing_(std::getenv("LRF_CUDA_TIMING") != nullptr) {
     DeviceGuard keep; // each Device makes itself current
     for (int d : ordinals)
       devices_.push_back(std::make_unique<Device>(d));
+  }
+
+  // LRF_CUDA_TIMING set: each device's time in the trials' kernel (trials and rules), on stderr.
+  ~CudaBackend() override {
+    if (timing_)
+      for (const auto &d : devices_)
+        std::fprintf(stderr, "lrfinder: cuda timing: device %d: %lld chunks, kernel busy %.6f s\n", d->ordinal,
+                     static_cast<long long>(d->pipeline.chunks()), d->pipeline.trial_seconds());
   }
 
   std::string name() const override { return "cuda"; }
@@ -131,6 +141,7 @@ private:
     run_parallel(static_cast<int>(devices_.size()), [&](int i) { work(*devices_[static_cast<std::size_t>(i)]); });
   }
 
+  bool timing_;
   std::vector<std::unique_ptr<Device>> devices_;
 };
 

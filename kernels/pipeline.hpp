@@ -23,6 +23,7 @@
 #include <thrust/iterator/counting_iterator.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <vector>
 
@@ -96,6 +97,10 @@ public:
       run_chunk(problem, batch, first, std::min(end, first + chunk_), row, rules);
   }
 
+  // Time spent in the trials' pass (trials and rules, no copies) and chunks run, since construction.
+  double trial_seconds() const { return trial_seconds_; }
+  std::int64_t chunks() const { return chunks_; }
+
 private:
   template <class T> static T *raw(Vector<T> &v) { return thrust::raw_pointer_cast(v.data()); }
   template <class T> static void reserve(Vector<T> &v, std::int64_t n) {
@@ -154,8 +159,11 @@ private:
                          rules ? raw(scratch_) : nullptr,
                          scratch,
                          rules ? raw(answers_) : nullptr};
+    const auto start = std::chrono::steady_clock::now(); // for_each returns when its kernel has ended
     thrust::for_each(policy_, thrust::counting_iterator<std::int64_t>(0),
                      thrust::counting_iterator<std::int64_t>(count), TrialThread{args});
+    trial_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    ++chunks_;
 
     thrust::copy(steps_.begin(), steps_.begin() + count, batch.steps.begin() + first);
     thrust::copy(status_.begin(), status_.begin() + count, batch.status.begin() + first);
@@ -179,6 +187,8 @@ private:
 
   Policy policy_;
   std::int64_t chunk_, align_;
+  double trial_seconds_ = 0;
+  std::int64_t chunks_ = 0;
   std::vector<TrialParams> params_host_;
   Vector<double> data_, debias_, loss_, weight_, lr_, scratch_, answers_, row_major_;
   Vector<TrialParams> params_;

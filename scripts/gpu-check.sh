@@ -10,7 +10,8 @@
 # configures and builds it (needs CMake, ninja, nvcc, HDF5, CLI11 and GoogleTest here). Then:
 #   1. the gpu-labelled tests (ctest -L gpu, or the test binary itself when the build came from elsewhere);
 #   2. `lrfinder run` on the seed workload (half linear 5e-4, half exp 1.1) on the serial, cpu and cuda
-#      backends, and the cuda backend on denser data (4096 points: constant memory; 20011: global memory);
+#      backends (cuda also with --save none at 10x the trials, and --save loss), and the cuda backend on
+#      denser data (4096 and 20011 points);
 #   3. lrfinder-bench with JSON out, where the build has it;
 #   4. a short table, printed last.
 # Logs, run summaries and JSON go to $OUT when set, else BUILD_DIR/gpu-check. HDF5 outputs go to a scratch
@@ -103,6 +104,8 @@ run seed-serial 100 serial "$serial_trials"
 run seed-cpu 100 cpu "$cpu_trials"
 if [ "$gpu" = 1 ]; then
   run seed-cuda 100 cuda "$cuda_trials"
+  run seed-cuda-none 100 cuda $((10 * cuda_trials)) --save none
+  run seed-cuda-loss 100 cuda "$cuda_trials" --save loss
   run dense4096-cuda 4096 cuda 50000 --epochs 200 --data "$scratch/dense4096.csv"
   run dense20011-cuda 20011 cuda 10000 --epochs 200 --data "$scratch/dense20011.csv"
 fi
@@ -186,7 +189,8 @@ serial_steps_rate=$(summary "$out/run-seed-serial.txt" | awk '{ print ($3 > 0) ?
   echo
   echo "  trials/s, steps/s: over the backend's time (Backend::run_and_suggest: the trials and every rule,"
   echo "  host-device copies included); x serial:"
-  echo "  steps/s over the serial run's (seed rows); kernel op/s: fp64 ops over the time a trial kernel was running"
+  echo "  steps/s over the serial run's (seed rows); kernel op/s: fp64 ops over the time the trials' kernel"
+  echo "  (each trial and then its rules) was running, so the rules' work counts against it"
   echo "  (cuda rows); % peak: of the mul/add peak above; % FLOP: of the datasheet FLOP/s; e2e: trials over"
   echo "  the whole run, HDF5 output included. Full summaries: $out/run-*.txt"
 } | tee "$out/summary.txt"

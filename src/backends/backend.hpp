@@ -22,16 +22,13 @@ public:
   virtual ~Backend() = default;
   virtual std::string name() const = 0;   // serial, cpu, cuda
   virtual std::string device() const = 0; // what it runs on, in words
-  // Runs every trial of the batch: fills steps and status, and loss, weight and lr up to each trial's
-  // last step (entries after it are left as they were).
+  // Runs every trial of the batch: fills steps and status, and the trajectories the batch keeps (its
+  // non-empty loss, weight and lr) up to each trial's last step (entries after it are left as they were).
   virtual void run(const Problem &problem, Batch &batch) = 0;
-  // run(), and every rule's answer for every trial into batch.suggest (sized by size_suggestions): by
-  // default over the whole batch after its trials, on every core; the cpu backend as each chunk of trials
-  // ends, while its rows are in cache.
-  virtual void run_and_suggest(const Problem &problem, Batch &batch, const RuleRun &rules) {
-    run(problem, batch);
-    suggest_batch(rules, problem, batch);
-  }
+  // run(), and every rule's answer for every trial into batch.suggest (sized by size_suggestions), each
+  // chunk's rules right after its trials (the rows they read, kept or not, are still in cache or on the
+  // device).
+  virtual void run_and_suggest(const Problem &problem, Batch &batch, const RuleRun &rules) = 0;
 };
 
 std::unique_ptr<Backend> make_serial_backend();

@@ -32,11 +32,8 @@ public:
   std::string name() const override { return "serial"; }
   std::string device() const override { return "one CPU thread"; }
   void run(const Problem &problem, Batch &batch) override { run_serial(problem, batch, 0, batch.size(), {}); }
-  // Where the batch keeps loss and lr, the trials then the rules; else the rules follow each chunk of
-  // trials, whose rows the batch does not keep living in spare rows meanwhile.
+  // The rules follow each chunk of trials; the rows the batch does not keep live in spare rows meanwhile.
   void run_and_suggest(const Problem &problem, Batch &batch, const RuleRun &rules) override {
-    if (!batch.loss.empty() && !batch.lr.empty())
-      return Backend::run_and_suggest(problem, batch, rules);
     constexpr std::int64_t kChunk = 64;
     const std::int64_t row = problem.row_length();
     std::vector<double> loss(batch.loss.empty() ? kChunk * row : 0), lr(batch.lr.empty() ? kChunk * row : 0);
