@@ -146,7 +146,8 @@ std::string temp_h5_path() {
 
 // One whole run of the plan: compute only (backend time), or with the HDF5 file (creation to commit),
 // keeping what `storage` saves.
-Measure run_once(const Problem &problem, const Plan &plan, Backend &backend, bool h5, Storage storage = Storage{}) {
+Measure run_once(const Problem &problem, const Plan &plan, Backend &backend, bool h5,
+                 Storage storage = Storage{}) {
   if (!h5) {
     DiscardSink sink;
     RunControl trials_only;
@@ -175,7 +176,7 @@ Measure run_once(const Problem &problem, const Plan &plan, Backend &backend, boo
 // What every row shares, made once: the options, the measured peak, problems, backends, and the serial
 // reference per workload.
 struct Bench {
-  int cpu_threads = 0; // --threads; 0 = every core
+  int cpu_threads = 0;     // --threads; 0 = every core
   Fp64Peak peak, fma_peak; // multiply then add; fused multiply-adds
   std::map<std::tuple<std::int64_t, std::int32_t, Arith>, Problem> problems;
   std::map<BackendKind, std::unique_ptr<Backend>> backends;
@@ -438,7 +439,7 @@ void register_rows(bool gpu) {
   for (const auto &[kind, name] : kinds)
     if (kind != BackendKind::serial)
       for (std::int64_t t : kind == BackendKind::cuda ? std::vector<std::int64_t>{1000000, 10000000}
-                                                        : std::vector<std::int64_t>{1000000})
+                                                      : std::vector<std::int64_t>{1000000})
         benchmark::RegisterBenchmark((name + "/stream").c_str(), bm_stream, kind)
             ->Args({100, t, 500})
             ->ArgNames({"points", "trials", "epochs"})

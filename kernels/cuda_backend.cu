@@ -40,7 +40,7 @@ __global__ void probe_kernel() {}
 // Trials a GPU takes at a time: about as many as an H200 keeps resident (132 SMs x 2048 threads), fewer
 // where free memory is short (each holds its rows and the rules' scratch while it runs).
 constexpr std::int64_t kDeviceChunk = 262144;
-constexpr std::int64_t kWarp = 32; // the step-major rows' stride is a multiple: whole lines a warp
+constexpr std::int64_t kWarp = 32;         // the step-major rows' stride is a multiple: whole lines a warp
 constexpr double kDeviceMemoryShare = 0.5; // of free memory, for the chunk's buffers
 
 using CudaPipeline = pipeline::Pipeline<decltype(thrust::cuda::par), thrust::cuda::vector>;
@@ -57,8 +57,9 @@ std::int64_t chunk_for(int ordinal) {
   (void)total;
   // At 500 epochs a trial in flight holds 3 rows of 501 doubles, the rules' 1506 and the row-major copy.
   const double per_trial = 8.0 * (4 * 501 + 1506);
-  return std::clamp<std::int64_t>(static_cast<std::int64_t>(kDeviceMemoryShare * static_cast<double>(free) / per_trial),
-                                  kWarp, kDeviceChunk);
+  return std::clamp<std::int64_t>(
+      static_cast<std::int64_t>(kDeviceMemoryShare * static_cast<double>(free) / per_trial), kWarp,
+      kDeviceChunk);
 }
 
 struct Device {
@@ -81,7 +82,8 @@ struct Device {
 
 class CudaBackend final : public Backend {
 public:
-  explicit CudaBackend(const std::vector<int> &ordinals) : timing_(std::getenv("LRF_CUDA_TIMING") != nullptr) {
+  explicit CudaBackend(const std::vector<int> &ordinals)
+      : timing_(std::getenv("LRF_CUDA_TIMING") != nullptr) {
     DeviceGuard keep; // each Device makes itself current
     for (int d : ordinals)
       devices_.push_back(std::make_unique<Device>(d));
@@ -91,8 +93,8 @@ public:
   ~CudaBackend() override {
     if (timing_)
       for (const auto &d : devices_)
-        std::fprintf(stderr, "lrfinder: cuda timing: device %d: %lld chunks, kernel busy %.6f s\n", d->ordinal,
-                     static_cast<long long>(d->pipeline.chunks()), d->pipeline.trial_seconds());
+        std::fprintf(stderr, "lrfinder: cuda timing: device %d: %lld chunks, kernel busy %.6f s\n",
+                     d->ordinal, static_cast<long long>(d->pipeline.chunks()), d->pipeline.trial_seconds());
   }
 
   std::string name() const override { return "cuda"; }
@@ -138,7 +140,8 @@ private:
     };
     if (devices_.size() == 1)
       return work(*devices_[0]);
-    run_parallel(static_cast<int>(devices_.size()), [&](int i) { work(*devices_[static_cast<std::size_t>(i)]); });
+    run_parallel(static_cast<int>(devices_.size()),
+                 [&](int i) { work(*devices_[static_cast<std::size_t>(i)]); });
   }
 
   bool timing_;

@@ -34,8 +34,8 @@ struct ChunkArgs {
   RunConfig config;
   DataView data;
   const TrialParams *params;
-  std::int64_t count, stride;  // trials in the chunk; the step-major rows' stride (>= count)
-  double *loss, *weight, *lr;  // step-major rows, (epochs + 1) * stride each; weight null where not kept
+  std::int64_t count, stride; // trials in the chunk; the step-major rows' stride (>= count)
+  double *loss, *weight, *lr; // step-major rows, (epochs + 1) * stride each; weight null where not kept
   std::int32_t *steps;
   Status *status;
   // The rules (answers null: none): lrfinder's own options, the library rules' table, each trial's scratch
@@ -84,7 +84,8 @@ struct ToRowMajor {
 template <class Policy, template <class...> class Vector> class Pipeline {
 public:
   // align: the step-major stride is a multiple of it (32 on a GPU: whole 256-byte lines a warp).
-  Pipeline(Policy policy, std::int64_t chunk, std::int64_t align) : policy_(policy), chunk_(chunk), align_(align) {}
+  Pipeline(Policy policy, std::int64_t chunk, std::int64_t align)
+      : policy_(policy), chunk_(chunk), align_(align) {}
 
   // Runs trials [begin, end) of the batch: their steps and status, the trajectories the batch keeps (its
   // non-empty arrays), and with `rules` every rule's answer into batch.suggest (sized).
@@ -119,8 +120,8 @@ private:
     thrust::copy(problem.y.begin(), problem.y.end(), data_.begin() + n);
   }
 
-  void run_chunk(const Problem &problem, Batch &batch, std::int64_t first, std::int64_t last, std::int64_t row,
-                 const RuleRun *rules) {
+  void run_chunk(const Problem &problem, Batch &batch, std::int64_t first, std::int64_t last,
+                 std::int64_t row, const RuleRun *rules) {
     const std::int64_t count = last - first;
     const std::int64_t stride = (count + align_ - 1) / align_ * align_;
     const std::int64_t values = row * stride;

@@ -37,7 +37,9 @@ struct Scanned {
                       Scan::exp, factor, 500);
   }
   // A fastai list over iterations [0, n) of the losses.
-  rules::FastaiList<double> list() const { return rules::FastaiList<double>{view, loss.data(), 1, 0, view.steps + 1}; }
+  rules::FastaiList<double> list() const {
+    return rules::FastaiList<double>{view, loss.data(), 1, 0, view.steps + 1};
+  }
 };
 
 TEST(IeeeLog, WithinOneUlpOfLibmAndExactWhereLibmIs) {
@@ -124,7 +126,7 @@ TEST(Rules, FastaiSteepAnswersTheRateBeforeTheDrop) {
 TEST(Rules, FastaiMinimumIsTheRateAtTheLowestLossOverTen) {
   EXPECT_DOUBLE_EQ(rules::fastai_minimum(Scanned(2, {10, 8, 3, 20, 5}).list()), 0.4);
   EXPECT_DOUBLE_EQ(rules::fastai_minimum(Scanned(2, {5, 3, 3}).list()), 0.2); // a tie: the first
-  EXPECT_DOUBLE_EQ(rules::fastai_minimum(Scanned(2, {1, 2}).list()), 0.1);     // fastai answers even so
+  EXPECT_DOUBLE_EQ(rules::fastai_minimum(Scanned(2, {1, 2}).list()), 0.1);    // fastai answers even so
 }
 
 TEST(Rules, FastaiValleyByHand) {
@@ -170,7 +172,8 @@ TEST(Rules, FastaiValleyEqualsItsQuadraticLoop) {
     std::vector<double> rates;
     for (int i = 0; i < n; ++i)
       rates.push_back(rules::rate(s.view, i));
-    ASSERT_EQ(rules::fastai_valley(s.list(), tail.data()), quadratic_valley(rates, loss)) << "trial " << trial;
+    ASSERT_EQ(rules::fastai_valley(s.list(), tail.data()), quadratic_valley(rates, loss))
+        << "trial " << trial;
   }
 }
 
@@ -206,7 +209,8 @@ TEST(Rules, IgniteAnswersTheRateOfTheNextIteration) {
   EXPECT_EQ(rules::ignite(s.view, scratch.data(), n), 16);
   // Fewer than 3 points up to the lowest: ignite raises; no answer.
   Scanned early(2, {100, 1, 1000, 1000}); // smoothed 100, 95.05, 140.3, 183.3
-  EXPECT_TRUE(std::isnan(rules::ignite(early.view, scratch.data(), rules::exp_smoothed_record(early.view, 500, scratch.data()))));
+  EXPECT_TRUE(std::isnan(rules::ignite(early.view, scratch.data(),
+                                       rules::exp_smoothed_record(early.view, 500, scratch.data()))));
 }
 
 TEST(Smoothing, ParsesTheThreeForms) {
@@ -418,8 +422,9 @@ TEST(Summary, CountsAndQuantilesMatchTheTrials) {
   for (double q : {0.05, 0.25, 0.5, 0.75, 0.95}) {
     const double h = q * static_cast<double>(suggestions.size() - 1);
     const auto lo = static_cast<std::size_t>(h);
-    const double exact = suggestions[lo] +
-                         (h - static_cast<double>(lo)) * (suggestions[std::min(lo + 1, suggestions.size() - 1)] - suggestions[lo]);
+    const double exact =
+        suggestions[lo] + (h - static_cast<double>(lo)) *
+                              (suggestions[std::min(lo + 1, suggestions.size() - 1)] - suggestions[lo]);
     EXPECT_NEAR(s.quantile(q) / exact, 1, 1.2e-3) << "q=" << q;
   }
   // Three groups: linear 5e-4, exp 1.05, exp 1.1 (trials cycle through them), 1000 trials each.

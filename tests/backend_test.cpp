@@ -182,8 +182,7 @@ TEST(Backends, CpuIsaNamesABuildOrSaysWhyNot) {
   ASSERT_EQ(unsetenv("LRF_CPU_ISA"), 0);
   EXPECT_EQ(chosen_cpu_isa().name, runnable.front());
   ASSERT_EQ(setenv("LRF_CPU_ISA", runnable.back().c_str(), 1), 0);
-  EXPECT_EQ(make_cpu_backend(1)->device(),
-            "1 CPU thread, " + runnable.back() + ", 2 trials per SIMD vector");
+  EXPECT_EQ(make_cpu_backend(1)->device(), "1 CPU thread, " + runnable.back() + ", 2 trials per SIMD vector");
   ASSERT_EQ(unsetenv("LRF_CPU_ISA"), 0);
 }
 

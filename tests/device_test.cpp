@@ -193,30 +193,29 @@ class DeviceGolden : public Device {};
 
 TEST_P(DeviceGolden, MatchesTheSeedBitForBit) {
   for (const GoldenCase &g : kGolden) {
-  SCOPED_TRACE(g.name);
-  Problem p = golden_problem(g);
-  // 300 copies next to other trials, so that the case runs in several warps and blocks, beside trials that
-  // end at other steps.
-  PlanOptions o;
-  o.explicit_trials.assign(300, g.params());
-  for (std::size_t i = 3; i < o.explicit_trials.size(); i += 37)
-    o.explicit_trials[i] = TrialParams{1.0, Scan::exp, 1.3};
-  Plan plan(o);
-  MemorySink out = run_all(p, plan, *device_);
-  for (std::int64_t i = 0; i < plan.size(); ++i) {
-    if (i % 37 == 3)
-      continue;
-    SCOPED_TRACE("trial " + std::to_string(i));
-    ASSERT_EQ(out.steps[i], g.steps);
-    ASSERT_EQ(static_cast<int>(out.status[i]), g.status);
-    expect_row(g, "lr", g.lr, &out.lr[i * p.row_length()]);
-    expect_row(g, "loss", g.loss, &out.loss[i * p.row_length()]);
-    expect_row(g, "weight", g.weight, &out.weight[i * p.row_length()]);
-  }
-  EXPECT_TRUE(same_bytes(out, run_all(p, plan, *serial_)));
+    SCOPED_TRACE(g.name);
+    Problem p = golden_problem(g);
+    // 300 copies next to other trials, so that the case runs in several warps and blocks, beside trials that
+    // end at other steps.
+    PlanOptions o;
+    o.explicit_trials.assign(300, g.params());
+    for (std::size_t i = 3; i < o.explicit_trials.size(); i += 37)
+      o.explicit_trials[i] = TrialParams{1.0, Scan::exp, 1.3};
+    Plan plan(o);
+    MemorySink out = run_all(p, plan, *device_);
+    for (std::int64_t i = 0; i < plan.size(); ++i) {
+      if (i % 37 == 3)
+        continue;
+      SCOPED_TRACE("trial " + std::to_string(i));
+      ASSERT_EQ(out.steps[i], g.steps);
+      ASSERT_EQ(static_cast<int>(out.status[i]), g.status);
+      expect_row(g, "lr", g.lr, &out.lr[i * p.row_length()]);
+      expect_row(g, "loss", g.loss, &out.loss[i * p.row_length()]);
+      expect_row(g, "weight", g.weight, &out.weight[i * p.row_length()]);
+    }
+    EXPECT_TRUE(same_bytes(out, run_all(p, plan, *serial_)));
   }
 }
-
 
 std::vector<std::string> systems() {
   std::vector<std::string> s;
@@ -231,7 +230,6 @@ std::vector<std::string> systems() {
 auto system_name = [](const ::testing::TestParamInfo<std::string> &info) { return info.param; };
 INSTANTIATE_TEST_SUITE_P(On, Device, ::testing::ValuesIn(systems()), system_name);
 INSTANTIATE_TEST_SUITE_P(On, DeviceGolden, ::testing::ValuesIn(systems()), system_name);
-
 
 #if defined(LRF_WITH_CUDA)
 TEST(CudaDevices, RejectsOrdinalsThatDoNotExistOrRepeat) {

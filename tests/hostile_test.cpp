@@ -461,8 +461,10 @@ TEST_F(HostileCli, ADiskFullMidRunFailsCleanly) {
 
 TEST_F(HostileCli, TheOutputFolderRemovedMidRunFailsCleanly) {
   fs::create_directories(dir_ / "sub");
+  // Once two batches are in the file (1000 x 51 x 3 float64 each): the file is made and being written.
   Outcome o = lrfinder_meanwhile("run -q -n 400000 --epochs 50 --batch 1000 -o sub/out.h5",
-                                 "[ -e sub/.out.h5.partial ]", "rm -rf sub");
+                                 "[ $(stat -c %s sub/.out.h5.partial 2>/dev/null || echo 0) -gt 2500000 ]",
+                                 "rm -rf sub");
   EXPECT_EQ(o.code, 1);
   EXPECT_EQ(o.err, "lrfinder: error: cannot write sub/out.h5: rename from sub/.out.h5.partial "
                    "failed: No such file or directory; nothing written\n");
@@ -473,7 +475,8 @@ TEST_F(HostileCli, TheOutputFolderMadeReadOnlyMidRunFailsCleanly) {
     GTEST_SKIP() << "root writes to read-only folders";
   fs::create_directories(dir_ / "sub");
   Outcome o = lrfinder_meanwhile("run -q -n 400000 --epochs 50 --batch 1000 -o sub/out.h5",
-                                 "[ -e sub/.out.h5.partial ]", "chmod a-w sub");
+                                 "[ $(stat -c %s sub/.out.h5.partial 2>/dev/null || echo 0) -gt 2500000 ]",
+                                 "chmod a-w sub");
   fs::permissions(dir_ / "sub", fs::perms::owner_write, fs::perm_options::add);
   EXPECT_EQ(o.code, 1);
   expect_one_line(o, "lrfinder: error: cannot write sub/out.h5: rename from sub/.out.h5.partial failed: "

@@ -18,7 +18,7 @@ namespace lrf::test {
 // Keeps everything a run writes, as whole arrays.
 struct MemorySink : Sink {
   std::int64_t row = 0;
-  Kept keeps;          // kept(): the arrays not kept stay NaN
+  Kept keeps; // kept(): the arrays not kept stay NaN
   std::vector<double> loss, weight, lr, suggested_lr;
   std::vector<double> suggest; // [trial][rule]
   std::vector<std::int32_t> steps;
@@ -43,7 +43,8 @@ struct MemorySink : Sink {
     std::copy(b.suggested_lr.begin(), b.suggested_lr.end(), suggested_lr.begin() + b.first);
     for (std::size_t r = 0; r < b.suggest.size(); ++r)
       for (std::int64_t i = 0; i < b.size(); ++i)
-        suggest[static_cast<std::size_t>((b.first + i) * kRuleCount) + r] = b.suggest[r][static_cast<std::size_t>(i)];
+        suggest[static_cast<std::size_t>((b.first + i) * kRuleCount) + r] =
+            b.suggest[r][static_cast<std::size_t>(i)];
     std::copy(b.steps.begin(), b.steps.end(), steps.begin() + b.first);
     std::copy(b.status.begin(), b.status.end(), status.begin() + b.first);
   }
@@ -56,8 +57,8 @@ template <class T> bool same_bytes(const std::vector<T> &a, const std::vector<T>
 
 inline bool same_bytes(const MemorySink &a, const MemorySink &b) {
   return same_bytes(a.loss, b.loss) && same_bytes(a.weight, b.weight) && same_bytes(a.lr, b.lr) &&
-         same_bytes(a.suggested_lr, b.suggested_lr) && same_bytes(a.suggest, b.suggest) && same_bytes(a.steps, b.steps) &&
-         same_bytes(a.status, b.status);
+         same_bytes(a.suggested_lr, b.suggested_lr) && same_bytes(a.suggest, b.suggest) &&
+         same_bytes(a.steps, b.steps) && same_bytes(a.status, b.status);
 }
 
 inline Problem seed_problem(std::int32_t epochs = 500) {

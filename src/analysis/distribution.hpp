@@ -50,7 +50,7 @@ public:
 
 private:
   std::int64_t trials_ = 0, answered_ = 0;
-  Int128 sum_units_ = 0;                         // of log10(lr), in units of kLog10Unit
+  Int128 sum_units_ = 0;                           // of log10(lr), in units of kLog10Unit
   std::vector<std::vector<std::int64_t>> decades_; // [decade][bin], empty where nothing fell
   // The last answers seen and their bins: a rule's answers are rates of the scans, few distinct values.
   struct Seen {
@@ -66,4 +66,3 @@ double binomial_tail(std::int64_t n, std::int64_t k, double p);
 } // namespace detail
 
 } // namespace lrf
-

@@ -174,24 +174,25 @@ using RunRange = void (*)(const Problem &, Batch &, std::int64_t, std::int64_t, 
 
 // run_lanes with the run's arithmetic; each build below is this with its lane width, for its target.
 template <int N, int G>
-LRF_INLINE void run_lanes_for(const Problem &p, Batch &b, std::int64_t first, std::int64_t last, TrajectoryOut spare) {
+LRF_INLINE void run_lanes_for(const Problem &p, Batch &b, std::int64_t first, std::int64_t last,
+                              TrajectoryOut spare) {
   if (p.config.arith == Arith::fma)
     run_lanes<N, G, Arith::fma>(p, b, first, last, spare);
   else
     run_lanes<N, G, Arith::exact>(p, b, first, last, spare);
 }
 #if defined(__x86_64__) && defined(__GNUC__)
-__attribute__((target("avx512f,fma"))) void run_range_avx512(const Problem &p, Batch &b, std::int64_t first, std::int64_t last,
-    TrajectoryOut spare) {
+__attribute__((target("avx512f,fma"))) void run_range_avx512(const Problem &p, Batch &b, std::int64_t first,
+                                                             std::int64_t last, TrajectoryOut spare) {
   run_lanes_for<8, kGroups>(p, b, first, last, spare);
 }
-__attribute__((target("avx2,fma"))) void run_range_avx2(const Problem &p, Batch &b, std::int64_t first, std::int64_t last,
-    TrajectoryOut spare) {
+__attribute__((target("avx2,fma"))) void run_range_avx2(const Problem &p, Batch &b, std::int64_t first,
+                                                        std::int64_t last, TrajectoryOut spare) {
   run_lanes_for<4, kGroups>(p, b, first, last, spare);
 }
 #endif
 void run_range_baseline(const Problem &p, Batch &b, std::int64_t first, std::int64_t last,
-    TrajectoryOut spare) {
+                        TrajectoryOut spare) {
   run_lanes_for<2, kGroups>(p, b, first, last, spare);
 }
 
@@ -267,9 +268,7 @@ private:
         const std::int64_t end = std::min(n, begin + kChunk);
         build_.run(problem, batch, begin, end, spare);
         if (rules)
-          suggest_range(*rules, problem, batch, begin, end,
-                        TrialRows{spare.loss ? spare.loss : batch.loss.data() + begin * row,
-                                  spare.lr ? spare.lr : batch.lr.data() + begin * row, begin});
+          suggest_range(*rules, problem, batch, begin, end, TrialRows::chunk(batch, spare, begin, row));
       }
     };
     run_parallel(static_cast<int>(std::min<std::int64_t>(threads_, (n + kChunk - 1) / kChunk)),

@@ -20,8 +20,9 @@ void run_serial(const Problem &problem, Batch &batch, std::int64_t first, std::i
   const std::int64_t row = problem.row_length();
   auto at = [&](double *base, std::int64_t i) { return base ? base + (i - first) * row : nullptr; };
   for (std::int64_t i = first; i < last; ++i) {
-    TrialResult r = run_trial(problem.config, data, batch.params(i),
-                              batch.out(i, row, TrajectoryOut{at(spare.loss, i), nullptr, at(spare.lr, i), 1}));
+    TrialResult r =
+        run_trial(problem.config, data, batch.params(i),
+                  batch.out(i, row, TrajectoryOut{at(spare.loss, i), nullptr, at(spare.lr, i), 1}));
     batch.steps[i] = r.steps;
     batch.status[i] = r.status;
   }
@@ -37,13 +38,12 @@ public:
     constexpr std::int64_t kChunk = 64;
     const std::int64_t row = problem.row_length();
     std::vector<double> loss(batch.loss.empty() ? kChunk * row : 0), lr(batch.lr.empty() ? kChunk * row : 0);
-    const TrajectoryOut spare{loss.empty() ? nullptr : loss.data(), nullptr, lr.empty() ? nullptr : lr.data(), 1};
+    const TrajectoryOut spare{loss.empty() ? nullptr : loss.data(), nullptr, lr.empty() ? nullptr : lr.data(),
+                              1};
     for (std::int64_t first = 0; first < batch.size(); first += kChunk) {
       const std::int64_t last = std::min(batch.size(), first + kChunk);
       run_serial(problem, batch, first, last, spare);
-      suggest_range(rules, problem, batch, first, last,
-                    TrialRows{spare.loss ? spare.loss : batch.loss.data() + first * row,
-                              spare.lr ? spare.lr : batch.lr.data() + first * row, first});
+      suggest_range(rules, problem, batch, first, last, TrialRows::chunk(batch, spare, first, row));
     }
   }
 };

@@ -132,8 +132,8 @@ void setup_run_options(CLI::App &app, RunOptions &o) {
                     {{"linear", Scans::linear}, {"exp", Scans::exp}, {"both", Scans::both}},
                     "learning-rate scan: linear (lr += f), exp (lr *= f), both (half each)");
   auto *end_lr = app.add_option("--end-lr", o.end_lr,
-                                 "scan from --base-lr to X in --epochs updates, the fastai way: exp factor "
-                                 "(X/base-lr)^(1/epochs), linear factor (X - base-lr)/epochs")
+                                "scan from --base-lr to X in --epochs updates, the fastai way: exp factor "
+                                "(X/base-lr)^(1/epochs), linear factor (X - base-lr)/epochs")
                      ->type_name("X")
                      ->check(number_above(0));
   add_parsed(
@@ -185,9 +185,8 @@ void setup_run_options(CLI::App &app, RunOptions &o) {
       ->check(non_empty_path())
       ->excludes(trials)
       ->excludes(end_lr);
-  add_parsed(
-      app, "--shard", o.shard, parse_shard, "K/N",
-      "K/N: run the K-th of N equal parts of the trials (default in a SLURM job array: its task)", "")
+  add_parsed(app, "--shard", o.shard, parse_shard, "K/N",
+             "K/N: run the K-th of N equal parts of the trials (default in a SLURM job array: its task)", "")
       ->each([&o](const std::string &) { o.shard_given = true; });
   add_parsed(app, "--save", o.storage, parse_save, "LIST|none",
              "trajectories to keep: a list of loss, weight, lr; or none (per-trial results only)",
@@ -214,8 +213,8 @@ int run_run(RunOptions o, const std::string &cmdline) {
     throw InputError("--w-min " + shortest(plan_options.w_min) + " must be below --w-max " +
                      shortest(plan_options.w_max));
   if (!std::isfinite(plan_options.w_max - plan_options.w_min)) // the plan draws w_min + (w_max - w_min) * u
-    throw InputError("--w-min " + shortest(plan_options.w_min) + " and --w-max " + shortest(plan_options.w_max) +
-                     ": the range w-max - w-min is not finite");
+    throw InputError("--w-min " + shortest(plan_options.w_min) + " and --w-max " +
+                     shortest(plan_options.w_max) + ": the range w-max - w-min is not finite");
   if (o.end_lr > 0) {
     const double base = o.config.base_lr, epochs = o.config.epochs;
     if (!(o.end_lr > base))
@@ -226,8 +225,8 @@ int run_run(RunOptions o, const std::string &cmdline) {
       if (scan == Scan::linear ? !plan_options.linear : !plan_options.exp)
         continue; // a scan that does not run
       if (std::string p = factor_problem(scan, factor); !p.empty())
-        throw InputError("--end-lr " + shortest(o.end_lr) + ": the " + scan_name(scan) + " factor it implies (" +
-                         shortest(factor) + ") is not valid: " + p);
+        throw InputError("--end-lr " + shortest(o.end_lr) + ": the " + scan_name(scan) +
+                         " factor it implies (" + shortest(factor) + ") is not valid: " + p);
       *spec = FactorSpec{{factor}};
     }
   }
@@ -275,7 +274,8 @@ int run_run(RunOptions o, const std::string &cmdline) {
   H5Writer writer(output, problem, range, info, WriteOptions{!o.no_resume, o.overwrite, o.batch});
   if (!o.quiet && !writer.resume_note().empty())
     std::fprintf(stderr, "lrfinder: %s\n", writer.resume_note().c_str());
-  Summary before = writer.done() > 0 ? ResultFile(writer.partial_path(), true).summary(writer.done()) : Summary();
+  Summary before =
+      writer.done() > 0 ? ResultFile(writer.partial_path(), true).summary(writer.done()) : Summary();
 
   RunControl control;
   control.batch = o.batch;

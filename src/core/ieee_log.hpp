@@ -1,10 +1,11 @@
-// The logarithms (and the one exponential) of every backend. One natural logarithm: fdlibm's __ieee754_log (Sun Microsystems, 1993; the algorithm
-// of glibc's, musl's and FreeBSD's older log), written with basic IEEE operations only, so that the serial,
-// cpu and cuda backends compute the same bits (std::log differs between libm and CUDA's libdevice, and
-// between libm versions). Error below 1 ulp: on random inputs it is 1 ulp off glibc's (correctly rounded)
-// log in about 4% of cases (tests/analysis_test.cpp). ieee_log(RuleVec) takes kRuleLanes logarithms at
-// once: fdlibm's common path (x positive and normal, x / 2^k not within 2^-20 of 1) in vector operations,
-// any other lane through the scalar function; the same bits either way (tests/lanes_test.cpp).
+// The logarithms (and the one exponential) of every backend. One natural logarithm: fdlibm's __ieee754_log
+// (Sun Microsystems, 1993; the algorithm of glibc's, musl's and FreeBSD's older log), written with basic IEEE
+// operations only, so that the serial, cpu and cuda backends compute the same bits (std::log differs between
+// libm and CUDA's libdevice, and between libm versions). Error below 1 ulp: on random inputs it is 1 ulp off
+// glibc's (correctly rounded) log in about 4% of cases (tests/analysis_test.cpp). ieee_log(RuleVec) takes
+// kRuleLanes logarithms at once: fdlibm's common path (x positive and normal, x / 2^k not within 2^-20 of 1)
+// in vector operations, any other lane through the scalar function; the same bits either way
+// (tests/lanes_test.cpp).
 #pragma once
 
 #include "core/lanes.hpp"
@@ -119,7 +120,8 @@ LRF_HD inline double ieee_log10(double x) {
   const std::int32_t i = static_cast<std::int32_t>((static_cast<std::uint32_t>(k) & 0x80000000u) >> 31);
   hx = (hx & 0x000fffff) | ((0x3ff - i) << 20);
   const auto y = static_cast<double>(k + i);
-  x = lanes::double_of((static_cast<std::uint64_t>(static_cast<std::uint32_t>(hx)) << 32) | (u & 0xffffffffu));
+  x = lanes::double_of((static_cast<std::uint64_t>(static_cast<std::uint32_t>(hx)) << 32) |
+                       (u & 0xffffffffu));
   const double z = y * log10_2lo + ivln10 * ieee_log(x);
   return z + y * log10_2hi;
 }
@@ -143,8 +145,8 @@ LRF_HD inline double ieee_exp(double x) {
   if (hx >= 0x40862E42u) { // |x| >= 709.78...
     if (hx >= 0x7ff00000u) {
       if (((hx & 0xfffffu) | static_cast<std::uint32_t>(u)) != 0)
-        return x + x;                 // NaN
-      return xsb == 0 ? x : 0.0;      // exp(+-inf) = {inf, 0}
+        return x + x;            // NaN
+      return xsb == 0 ? x : 0.0; // exp(+-inf) = {inf, 0}
     }
     if (x > o_threshold)
       return lanes::double_of(0x7ff0000000000000u); // overflow
@@ -153,7 +155,7 @@ LRF_HD inline double ieee_exp(double x) {
   }
   double hi = 0, lo = 0;
   int k = 0;
-  if (hx > 0x3fd62e42u) {  // |x| > 0.5 ln2
+  if (hx > 0x3fd62e42u) {   // |x| > 0.5 ln2
     if (hx < 0x3FF0A2B2u) { // and |x| < 1.5 ln2
       hi = xsb == 0 ? x - ln2_hi : x + ln2_hi;
       lo = xsb == 0 ? ln2_lo : -ln2_lo;
@@ -176,14 +178,16 @@ LRF_HD inline double ieee_exp(double x) {
   const std::uint64_t yb = lanes::bits_of(y);
   if (k >= -1021)
     return lanes::double_of(yb + (static_cast<std::uint64_t>(static_cast<std::int64_t>(k)) << 52));
-  return lanes::double_of(yb + (static_cast<std::uint64_t>(static_cast<std::int64_t>(k + 1000)) << 52)) * twom1000;
+  return lanes::double_of(yb + (static_cast<std::uint64_t>(static_cast<std::int64_t>(k + 1000)) << 52)) *
+         twom1000;
 }
 
 #if !defined(__CUDACC__)
 // log of each lane, the same bits as ieee_log(double) lane by lane.
 inline RuleVec ieee_log(RuleVec x) {
   const RuleVecU u = lanes::bits_of(x);
-  const RuleVecI exponent = reinterpret_cast<RuleVecI>(u >> 52); // with the sign bit: 1..0x7fe for positive normal x
+  const RuleVecI exponent =
+      reinterpret_cast<RuleVecI>(u >> 52); // with the sign bit: 1..0x7fe for positive normal x
   RuleVecI hx = reinterpret_cast<RuleVecI>(u >> 32) & 0x000fffff;
   RuleVecI k = exponent - 1023;
   const RuleVecI i = (hx + 0x95f64) & 0x100000;

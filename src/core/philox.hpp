@@ -25,8 +25,9 @@ LRF_HD inline Philox4 philox4x32_10(Philox4 ctr, PhiloxKey key) {
   for (int round = 0; round < 10; ++round) {
     const std::uint64_t p0 = std::uint64_t{kMul0} * ctr.v[0];
     const std::uint64_t p1 = std::uint64_t{kMul1} * ctr.v[2];
-    ctr = Philox4{{static_cast<std::uint32_t>(p1 >> 32) ^ ctr.v[1] ^ key.k[0], static_cast<std::uint32_t>(p1),
-                   static_cast<std::uint32_t>(p0 >> 32) ^ ctr.v[3] ^ key.k[1], static_cast<std::uint32_t>(p0)}};
+    ctr =
+        Philox4{{static_cast<std::uint32_t>(p1 >> 32) ^ ctr.v[1] ^ key.k[0], static_cast<std::uint32_t>(p1),
+                 static_cast<std::uint32_t>(p0 >> 32) ^ ctr.v[3] ^ key.k[1], static_cast<std::uint32_t>(p0)}};
     key = PhiloxKey{{key.k[0] + kWeyl0, key.k[1] + kWeyl1}};
   }
   return ctr;
@@ -37,9 +38,9 @@ struct Uniforms {
   double u[2];
 };
 LRF_HD inline Uniforms trial_uniforms(std::uint64_t seed, std::uint64_t index) {
-  const Philox4 r =
-      philox4x32_10(Philox4{{static_cast<std::uint32_t>(index), static_cast<std::uint32_t>(index >> 32), 0, 0}},
-                    PhiloxKey{{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)}});
+  const Philox4 r = philox4x32_10(
+      Philox4{{static_cast<std::uint32_t>(index), static_cast<std::uint32_t>(index >> 32), 0, 0}},
+      PhiloxKey{{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)}});
   auto to_unit = [](std::uint32_t hi, std::uint32_t lo) {
     const std::uint64_t bits53 = (std::uint64_t{hi} << 21) | (lo >> 11);
     return static_cast<double>(bits53) * 0x1p-53;

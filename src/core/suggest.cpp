@@ -37,7 +37,8 @@ struct LaneRows {
   std::int32_t epochs;
   VecBuffer loss, lr, scratch;
   LaneRows(std::int64_t row_length, std::int32_t run_epochs)
-      : row(row_length), epochs(run_epochs), loss(row_length), lr(row_length), scratch(rule_scratch(run_epochs)) {}
+      : row(row_length), epochs(run_epochs), loss(row_length), lr(row_length),
+        scratch(rule_scratch(run_epochs)) {}
 
   static LaneRows &for_this_thread(const Problem &problem) {
     thread_local std::unique_ptr<LaneRows> rows;
@@ -86,9 +87,9 @@ void suggest_group(const RuleRun &rules, const Problem &problem, Batch &b, const
     rows.loss[k] = l;
     rows.lr[k] = r;
   }
-  const TrialLanes<RuleVec> t{rows.loss.data(), rows.lr.data(), 1,      static_cast<std::int32_t>(stored),
-                              steps,            stalled,        linear, factor,
-                              problem.config.epochs};
+  const TrialLanes<RuleVec> t{
+      rows.loss.data(), rows.lr.data(),       1, static_cast<std::int32_t>(stored), steps, stalled, linear,
+      factor,           problem.config.epochs};
   RuleVec out[kRuleCount];
   suggest_all(t, rules.own, rules.tables(), rows.scratch.data(), out);
   for (int r = 0; r < kRuleCount; ++r)
@@ -116,13 +117,14 @@ void suggest_range(const RuleRun &rules, const Problem &problem, Batch &batch, s
   });
   LaneRows &rows = LaneRows::for_this_thread(problem);
   for (std::size_t g = 0; g < order.size(); g += kRuleLanes)
-    suggest_group(rules, problem, batch, &order[g], static_cast<int>(std::min<std::size_t>(kRuleLanes, order.size() - g)),
-                  from, rows);
+    suggest_group(rules, problem, batch, &order[g],
+                  static_cast<int>(std::min<std::size_t>(kRuleLanes, order.size() - g)), from, rows);
 }
 
 void suggest_batch(const RuleRun &rules, const Problem &problem, Batch &batch) {
   const std::int64_t n = batch.size();
-  const int threads = static_cast<int>(std::max<std::int64_t>(1, std::min<std::int64_t>(usable_cpus(), n / 256)));
+  const int threads =
+      static_cast<int>(std::max<std::int64_t>(1, std::min<std::int64_t>(usable_cpus(), n / 256)));
   run_parallel(threads, [&](int k) {
     suggest_range(rules, problem, batch, n * k / threads, n * (k + 1) / threads, TrialRows::of(batch));
   });

@@ -126,8 +126,10 @@ std::string read_vector(hid_t file, const std::string &name, std::vector<double>
   const double bytes = static_cast<double>(n) * sizeof(double), memory = usable_memory();
   if (bytes > memory / 4) {
     char text[160];
-    std::snprintf(text, sizeof text, "%llu values (%.3g GiB), more than a quarter of the %.3g GiB of memory this process may use",
-                  static_cast<unsigned long long>(n), bytes / (1 << 30), memory / (1 << 30));
+    std::snprintf(
+        text, sizeof text,
+        "%llu values (%.3g GiB), more than a quarter of the %.3g GiB of memory this process may use",
+        static_cast<unsigned long long>(n), bytes / (1 << 30), memory / (1 << 30));
     return text;
   }
   out.resize(static_cast<std::size_t>(n));

@@ -22,7 +22,8 @@ namespace {
 // Per-trial chunks (the answers) carry HDF5's Fletcher32 checksum, and so do compressed trajectory chunks
 // (zlib's own check covers only what it compresses), so that damage there reads as an error, never as
 // values. Uncompressed trajectories go without: the checksum would more than double their write time.
-h5::Id make_dataset(hid_t file, const Column &c, hsize_t rows, hsize_t cols, hsize_t chunk_rows, int deflate) {
+h5::Id make_dataset(hid_t file, const Column &c, hsize_t rows, hsize_t cols, hsize_t chunk_rows,
+                    int deflate) {
   const int rank = cols ? 2 : 1;
   hsize_t dims[2] = {rows, cols};
   hsize_t chunk[2] = {std::clamp<hsize_t>(chunk_rows, 1, std::max<hsize_t>(rows, 1)),
@@ -54,9 +55,9 @@ h5::Id make_dataset(hid_t file, const Column &c, hsize_t rows, hsize_t cols, hsi
 }
 
 // No chunk cache for trajectories: a batch writes whole chunks (default batches are a multiple of
-// kWholeChunkTrials), which go straight to disk, and a cache would only hold memory (64 MiB a dataset would make a run's
-// memory grow with its trial count until full). Per-trial datasets keep a small one: a batch fills only
-// part of their chunks.
+// kWholeChunkTrials), which go straight to disk, and a cache would only hold memory (64 MiB a dataset would
+// make a run's memory grow with its trial count until full). Per-trial datasets keep a small one: a batch
+// fills only part of their chunks.
 h5::Id open_dataset(hid_t file, const Column &c) {
   h5::Id dapl(H5Pcreate(H5P_DATASET_ACCESS), H5Pclose);
   H5Pset_chunk_cache(dapl.get(), 10007, static_cast<std::size_t>((c.per_step ? 0 : 2) * kChunkBytes), 1.0);
@@ -88,13 +89,15 @@ std::int64_t chunk_rows_of(const h5::Id &set) {
 }
 
 // Whether rows [first, first + count) of a dataset read back (through the checksums and filters).
-bool rows_readable(const h5::Id &set, const Column &c, std::int64_t first, std::int64_t count, std::int64_t row) {
+bool rows_readable(const h5::Id &set, const Column &c, std::int64_t first, std::int64_t count,
+                   std::int64_t row) {
   if (count <= 0)
     return true;
   const int rank = c.per_step ? 2 : 1;
   hsize_t start[2] = {static_cast<hsize_t>(first), 0};
   hsize_t size[2] = {static_cast<hsize_t>(count), static_cast<hsize_t>(row)};
-  std::vector<unsigned char> buffer(static_cast<std::size_t>(count * (c.per_step ? row : 1)) * H5Tget_size(c.mem_type));
+  std::vector<unsigned char> buffer(static_cast<std::size_t>(count * (c.per_step ? row : 1)) *
+                                    H5Tget_size(c.mem_type));
   h5::Id file_space(H5Dget_space(set.get()), H5Sclose);
   h5::Id mem_space(H5Screate_simple(rank, size, nullptr), H5Sclose);
   return H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, size, nullptr) >= 0 &&
@@ -106,7 +109,8 @@ bool rows_readable(const h5::Id &set, const Column &c, std::int64_t first, std::
 bool rows_written(const h5::Id &set, const Column &c, std::int64_t done) {
   constexpr std::int64_t kBlock = std::int64_t{1} << 20;
   const std::size_t size = H5Tget_size(c.mem_type);
-  std::vector<unsigned char> buffer(static_cast<std::size_t>(std::min(kBlock, std::max<std::int64_t>(done, 1))) * size);
+  std::vector<unsigned char> buffer(
+      static_cast<std::size_t>(std::min(kBlock, std::max<std::int64_t>(done, 1))) * size);
   const std::vector<unsigned char> fill(size, 0xff);
   for (std::int64_t first = 0; first < done; first += kBlock) {
     const std::int64_t count = std::min(kBlock, done - first);
@@ -183,7 +187,8 @@ bool H5Writer::open_partial(const OutputInfo &info) {
     const h5::Id &set = sets_.back();
     hsize_t chunks = 0;
     if (!set) {
-      resume_note_ = "discarding " + partial_path_ + ": it has no " + c.path + " (written by another lrfinder?)";
+      resume_note_ =
+          "discarding " + partial_path_ + ": it has no " + c.path + " (written by another lrfinder?)";
       close_all();
       return false;
     }
@@ -214,11 +219,19 @@ bool H5Writer::open_partial(const OutputInfo &info) {
   resume_note_ = "resuming " + partial_path_ + " after " + std::to_string(done_) + " of " +
                  std::to_string(count) + " trials" +
                  (readable ? "" : " (its last " + std::to_string(done - boundary) + " did not read back)");
-  // The latest run describes the file: same results, perhaps another backend.
-  h5::write_attr(f, "backend", info.backend);
-  h5::write_attr(f, "device", info.device);
-  h5::write_attr(f, "command_line", info.command_line);
-  h5::write_attr(f, "trials_done", done_);
+  // The latest run describes the file: same results, perhaps another backend. A file killed while an
+  // earlier resume rewrote these may not take them again: then it is discarded, not an error.
+  try {
+    h5::write_attr(f, "backend", info.backend);
+    h5::write_attr(f, "device", info.device);
+    h5::write_attr(f, "command_line", info.command_line);
+    h5::write_attr(f, "trials_done", done_);
+  } catch (const RunError &e) {
+    resume_note_ = "discarding " + partial_path_ + ": its " + e.what() + " cannot be rewritten (damaged?)";
+    done_ = 0;
+    close_all();
+    return false;
+  }
   return true;
 }
 

@@ -59,7 +59,7 @@ public:
 private:
   void create(const Problem &problem, const OutputInfo &info);
   bool open_partial(const OutputInfo &info);
-  bool close_all(); // false if anything failed to reach the file
+  bool close_all();       // false if anything failed to reach the file
   void checkpoint_sync(); // flush and sync, or RunError
 
   std::string final_path_;

@@ -35,7 +35,8 @@ double usable_memory() {
   return bytes;
 }
 
-void check_size(const Problem &problem, std::int64_t batch_option, const TrialRange &range, const Kept &kept) {
+void check_size(const Problem &problem, std::int64_t batch_option, const TrialRange &range,
+                const Kept &kept) {
   auto gib = [](double bytes) {
     char text[32];
     std::snprintf(text, sizeof text, "%.3g GiB", bytes / (1024.0 * 1024.0 * 1024.0));
@@ -52,8 +53,7 @@ void check_size(const Problem &problem, std::int64_t batch_option, const TrialRa
   const auto batch_bytes = static_cast<double>(problem.trial_bytes(kept)) * batch;
   if (batch_option > 0 && batch_bytes > memory / 2)
     throw InputError("--batch " + std::to_string(batch_option) + ": a batch needs " + gib(batch_bytes) +
-                     ", more than half of the " + gib(memory) +
-                     " of memory this process may use");
+                     ", more than half of the " + gib(memory) + " of memory this process may use");
   if (static_cast<double>(range.count) * row * sizeof(double) >= 0x1p63)
     throw InputError("--trials " + std::to_string(range.count) + ": " + std::to_string(range.count) + " x " +
                      std::to_string(problem.row_length()) +

@@ -27,8 +27,8 @@ struct RunResult {
 };
 
 // Trials per batch when the user gives none: about 128 MiB of what a batch holds (the kept trajectories,
-// Problem::trial_bytes; a run holds two batches), at most kMaxDefaultBatch, a multiple of kWholeChunkTrials where that fits (whole
-// chunks of the file).
+// Problem::trial_bytes; a run holds two batches), at most kMaxDefaultBatch, a multiple of kWholeChunkTrials
+// where that fits (whole chunks of the file).
 constexpr std::int64_t kMaxDefaultBatch = std::int64_t{1} << 17;
 std::int64_t default_batch(const Problem &problem, std::int64_t trials, const Kept &kept = Kept{});
 
