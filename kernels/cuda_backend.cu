@@ -50,13 +50,19 @@ struct SetDevice {
   explicit SetDevice(int d) { LRF_CUDA_CHECK(cudaSetDevice(d)); }
 };
 
-std::int64_t chunk_for(int ordinal) {
+// Free device memory when the backend starts, before any of its buffers.
+std::size_t free_memory(int ordinal) {
   DeviceGuard guard(ordinal);
   std::size_t free = 0, total = 0;
   LRF_CUDA_CHECK(cudaMemGetInfo(&free, &total));
-  (void)total;
-  // At 500 epochs a trial in flight holds 3 rows of 501 doubles, the rules' 1506 and the row-major copy.
-  const double per_trial = 8.0 * (4 * 501 + 1506);
+  return free;
+}
+
+// The chunk for this problem: a trial in flight holds its three rows, the row-major copy and the rules'
+// scratch, all growing with the epochs.
+std::int64_t chunk_for(std::size_t free, const Problem &problem) {
+  const double per_trial =
+      8.0 * static_cast<double>(4 * problem.row_length() + rule_scratch(problem.config.epochs));
   return std::clamp<std::int64_t>(
       static_cast<std::int64_t>(kDeviceMemoryShare * static_cast<double>(free) / per_trial), kWarp,
       kDeviceChunk);
@@ -66,12 +72,12 @@ struct Device {
   int ordinal;
   DeviceInfo info;
   SetDevice set_device;
-  std::int64_t chunk;
+  std::size_t free;
   CudaPipeline pipeline;
 
   explicit Device(int d)
-      : ordinal(d), info(cuda_device_info(d)), set_device(d), chunk(chunk_for(d)),
-        pipeline(thrust::cuda::par, chunk, kWarp) {}
+      : ordinal(d), info(cuda_device_info(d)), set_device(d), free(free_memory(d)),
+        pipeline(thrust::cuda::par, kWarp) {}
   ~Device() {
     // The pipeline's buffers are freed on their own device.
     LRF_CUDA_CHECK_NOEXCEPT(cudaSetDevice(ordinal));
@@ -128,8 +134,9 @@ private:
     auto work = [&](Device &dev) {
       DeviceGuard guard(dev.ordinal);
       try {
-        for (std::int64_t first; (first = next.fetch_add(dev.chunk)) < n;)
-          dev.pipeline.run(problem, batch, first, std::min(n, first + dev.chunk), rules);
+        const std::int64_t chunk = chunk_for(dev.free, problem);
+        for (std::int64_t first; (first = next.fetch_add(chunk)) < n;)
+          dev.pipeline.run(problem, batch, first, std::min(n, first + chunk), rules);
       } catch (const RunError &) {
         next.store(n); // the other devices stop taking chunks
         throw;

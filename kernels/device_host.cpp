@@ -6,6 +6,7 @@
 #include <thrust/system/omp/execution_policy.h>
 #include <thrust/system/omp/vector.h>
 
+#include <algorithm>
 #include <string>
 
 namespace lrf {
@@ -17,7 +18,7 @@ constexpr std::int64_t kHostChunk = 1024;
 
 class DeviceHostBackend final : public Backend {
 public:
-  DeviceHostBackend() : pipeline_(thrust::omp::par, kHostChunk, 1) {}
+  DeviceHostBackend() : pipeline_(thrust::omp::par, 1) {}
   std::string name() const override { return "device-host"; }
   std::string device() const override {
     return "the device pipeline on Thrust's OMP system, " + std::to_string(usable_cpus()) + " CPU threads";
@@ -30,6 +31,11 @@ public:
   }
 
 private:
+  void run_chunks(const Problem &problem, Batch &batch, const RuleRun *rules) {
+    for (std::int64_t first = 0; first < batch.size(); first += kHostChunk)
+      pipeline_.run(problem, batch, first, std::min(batch.size(), first + kHostChunk), rules);
+  }
+
   pipeline::Pipeline<decltype(thrust::omp::par), thrust::omp::vector> pipeline_;
 };
 

@@ -79,23 +79,23 @@ struct ToRowMajor {
   }
 };
 
-// One system's buffers for chunks of up to `chunk` trials, reused from batch to batch. Policy is a Thrust
-// execution policy (thrust::omp::par, thrust::cuda::par.on(stream)), Vector its system's vector template.
+// One system's buffers for a chunk of trials, grown as needed and reused from chunk to chunk. Policy is a
+// Thrust execution policy (thrust::omp::par, thrust::cuda::par: each call returns when its work is done),
+// Vector its system's vector template.
 template <class Policy, template <class...> class Vector> class Pipeline {
 public:
   // align: the step-major stride is a multiple of it (32 on a GPU: whole 256-byte lines a warp).
-  Pipeline(Policy policy, std::int64_t chunk, std::int64_t align)
-      : policy_(policy), chunk_(chunk), align_(align) {}
+  Pipeline(Policy policy, std::int64_t align) : policy_(policy), align_(align) {}
 
-  // Runs trials [begin, end) of the batch: their steps and status, the trajectories the batch keeps (its
-  // non-empty arrays), and with `rules` every rule's answer into batch.suggest (sized).
+  // Runs trials [begin, end) of the batch as one chunk: their steps and status, the trajectories the batch
+  // keeps (its non-empty arrays; NaN after each trial's last step, as Batch::pad_tails makes them), and
+  // with `rules` every rule's answer into batch.suggest (sized).
   void run(const Problem &problem, Batch &batch, std::int64_t begin, std::int64_t end, const RuleRun *rules) {
     const std::int64_t row = problem.row_length();
     upload_data(problem);
     if (rules)
       assign(debias_, rules->debias);
-    for (std::int64_t first = begin; first < end; first += chunk_)
-      run_chunk(problem, batch, first, std::min(end, first + chunk_), row, rules);
+    run_chunk(problem, batch, begin, end, row, rules);
   }
 
   // Time spent in the trials' pass (trials and rules, no copies) and chunks run, since construction.
@@ -187,7 +187,7 @@ private:
   }
 
   Policy policy_;
-  std::int64_t chunk_, align_;
+  std::int64_t align_;
   double trial_seconds_ = 0;
   std::int64_t chunks_ = 0;
   std::vector<TrialParams> params_host_;

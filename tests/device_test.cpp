@@ -87,7 +87,7 @@ TEST_P(Device, EqualsSerialOnMixedWorkloads) {
 }
 
 TEST_P(Device, EqualsSerialOnNoisyDataInBothSummationOrders) {
-  // Around the constant-memory limit (4096 points), and numpy's two summation orders where they differ.
+  // Small to large data (4096 points: 64 KiB, a GPU's constant memory), and numpy's two summation orders.
   for (std::int64_t n :
        {std::int64_t{129}, std::int64_t{3000}, std::int64_t{4096}, std::int64_t{4097}, std::int64_t{9001}})
     for (bool whole : {false, true}) {
@@ -120,7 +120,7 @@ TEST_P(Device, TrialCountsThatAreNotAMultipleOfTheBlock) {
 }
 
 TEST_P(Device, OneBackendAcrossProblemsOfEveryShape) {
-  // Buffers and constant memory are kept between runs: changing the epochs or the data must not leak.
+  // Buffers are kept between runs: changing the epochs or the data must not leak.
   Problem seed500 = seed_problem(500), seed40 = seed_problem(40), big = noisy_problem(20011, 30);
   Plan plan(mixed(700, 8));
   for (const Problem *p : {&seed500, &seed40, &big, &seed500, &big, &seed40})

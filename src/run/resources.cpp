@@ -50,9 +50,11 @@ void check_size(const Problem &problem, std::int64_t batch_option, const TrialRa
                      gib(per_trial) + " (3 x " + std::to_string(problem.row_length()) +
                      " float64), more than half of the " + gib(memory) + " of memory this process may use");
   const double batch = static_cast<double>(std::min(batch_option, range.count));
-  const auto batch_bytes = static_cast<double>(problem.trial_bytes(kept)) * batch;
+  // Two batches: one computing while the other is written.
+  const auto batch_bytes = 2 * static_cast<double>(problem.trial_bytes(kept)) * batch;
   if (batch_option > 0 && batch_bytes > memory / 2)
-    throw InputError("--batch " + std::to_string(batch_option) + ": a batch needs " + gib(batch_bytes) +
+    throw InputError("--batch " + std::to_string(batch_option) +
+                     ": two batches (one computing, one being written) need " + gib(batch_bytes) +
                      ", more than half of the " + gib(memory) + " of memory this process may use");
   if (static_cast<double>(range.count) * row * sizeof(double) >= 0x1p63)
     throw InputError("--trials " + std::to_string(range.count) + ": " + std::to_string(range.count) + " x " +
