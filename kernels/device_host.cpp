@@ -23,11 +23,9 @@ public:
   std::string device() const override {
     return "the device pipeline on Thrust's OMP system, " + std::to_string(usable_cpus()) + " CPU threads";
   }
-  void run(const Problem &problem, Batch &batch) override {
-    pipeline_.run(problem, batch, 0, batch.size(), nullptr);
-  }
+  void run(const Problem &problem, Batch &batch) override { run_chunks(problem, batch, nullptr); }
   void run_and_suggest(const Problem &problem, Batch &batch, const RuleRun &rules) override {
-    pipeline_.run(problem, batch, 0, batch.size(), &rules);
+    run_chunks(problem, batch, &rules);
   }
 
 private:

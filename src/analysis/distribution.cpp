@@ -74,15 +74,15 @@ double Distribution::centre(std::int64_t bin) {
 }
 
 void Distribution::add(double lr) {
-  ++trials_;
-  if (!is_answer(lr))
+  if (!is_answer(lr)) {
+    add_unanswered(1);
     return;
+  }
   std::uint64_t bits = 0;
   std::memcpy(&bits, &lr, sizeof bits);
   Seen &seen = seen_[(bits ^ (bits >> 29) ^ (bits >> 47)) % seen_.size()];
   if (!(seen.lr == lr))
     seen = Seen{lr, answer_bin(lr)};
-  --trials_;
   add_bin(seen.at.bin, 1, seen.at.units);
 }
 
