@@ -128,7 +128,7 @@ Plan make_plan(std::int64_t trials) {
 
 struct DiscardSink final : Sink {
   Kept keeps;
-  void write(const Batch &) override {}
+  void write(const Batch &, const Summary &) override {}
   Kept kept() const override { return keeps; }
 };
 

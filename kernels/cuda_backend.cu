@@ -126,6 +126,7 @@ public:
   void run_and_suggest(const Problem &problem, Batch &batch, const RuleRun &rules) override {
     run_devices(problem, batch, &rules);
   }
+  bool reduces() const override { return true; }
 
 private:
   void run_devices(const Problem &problem, Batch &batch, const RuleRun *rules) {
@@ -146,9 +147,14 @@ private:
       }
     };
     if (devices_.size() == 1)
-      return work(*devices_[0]);
-    run_parallel(static_cast<int>(devices_.size()),
-                 [&](int i) { work(*devices_[static_cast<std::size_t>(i)]); });
+      work(*devices_[0]);
+    else
+      run_parallel(static_cast<int>(devices_.size()),
+                   [&](int i) { work(*devices_[static_cast<std::size_t>(i)]); });
+    if (batch.reduced.on) // each device's entries: the sums do not depend on which device ran what
+      for (const auto &d : devices_)
+        for (const StatsEntry &e : d->pipeline.take_entries())
+          batch.reduced.entries.push_back(e);
   }
 
   bool timing_;

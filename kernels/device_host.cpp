@@ -27,11 +27,14 @@ public:
   void run_and_suggest(const Problem &problem, Batch &batch, const RuleRun &rules) override {
     run_chunks(problem, batch, &rules);
   }
+  bool reduces() const override { return true; }
 
 private:
   void run_chunks(const Problem &problem, Batch &batch, const RuleRun *rules) {
     for (std::int64_t first = 0; first < batch.size(); first += kHostChunk)
       pipeline_.run(problem, batch, first, std::min(batch.size(), first + kHostChunk), rules);
+    if (batch.reduced.on)
+      batch.reduced.entries = pipeline_.take_entries();
   }
 
   pipeline::Pipeline<decltype(thrust::omp::par), thrust::omp::vector> pipeline_;

@@ -7,7 +7,10 @@
 // of one step coalesce) and then every suggestion rule on those rows (core/library_rules.hpp), where they
 // are. What comes back is what the batch keeps: steps, status and every rule's answer (about 70 bytes a
 // trial), and only the trajectories the sink saves, turned row-major on the device. With `--save none` no
-// trajectory crosses to the host at all.
+// trajectory crosses to the host at all. A reduced batch (`--save stats`) goes further: the threads make
+// their own plan from the plan's view (Philox, as the host would), and the chunk's statistics are reduced
+// on the device (a sort and a reduce by key: core/reduced.hpp), so that only a few hundred entries come back
+// whatever the chunk's size.
 //
 // The same operations in the same order as the serial reference, thread by thread (nvcc --fmad=false,
 // g++ -ffp-contract=off), so the results are the serial reference's bits.
@@ -20,11 +23,16 @@
 
 #include <thrust/copy.h>
 #include <thrust/for_each.h>
+#include <thrust/functional.h>
 #include <thrust/iterator/counting_iterator.h>
+#include <thrust/reduce.h>
+#include <thrust/sort.h>
+#include <thrust/transform.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 namespace lrf::pipeline {
@@ -33,7 +41,9 @@ namespace lrf::pipeline {
 struct ChunkArgs {
   RunConfig config;
   DataView data;
-  const TrialParams *params;
+  const TrialParams *params;  // null: trial t is plan.trial(first + t)
+  PlanView plan;              // combos in the system's memory
+  std::int64_t first;         // the chunk's first trial in the run
   std::int64_t count, stride; // trials in the chunk; the step-major rows' stride (>= count)
   double *loss, *weight, *lr; // step-major rows, (epochs + 1) * stride each; weight null where not kept
   std::int32_t *steps;
@@ -51,7 +61,7 @@ struct ChunkArgs {
 struct TrialThread {
   ChunkArgs a;
   LRF_HD void operator()(std::int64_t t) const {
-    const TrialParams p = a.params[t];
+    const TrialParams p = a.params ? a.params[t] : a.plan.trial(a.first + t);
     const TrajectoryOut out{a.loss + t, a.weight ? a.weight + t : nullptr, a.lr + t, a.stride};
     const TrialResult r = run_trial(a.config, a.data, p, out);
     a.steps[t] = r.steps;
@@ -64,6 +74,46 @@ struct TrialThread {
     suggest_all(view, a.own, a.tables, a.scratch + t * a.scratch_per_trial, answers);
     for (int rule = 0; rule < kRuleCount; ++rule)
       a.answers[rule * a.count + t] = answers[rule];
+  }
+};
+
+// A count and a sum of units (core/reduced.hpp) that reduce by key adds up.
+struct StatsSum {
+  std::int64_t count;
+  Int128 units;
+};
+struct AddSums {
+  LRF_HD StatsSum operator()(const StatsSum &a, const StatsSum &b) const {
+    return StatsSum{a.count + b.count, a.units + b.units};
+  }
+};
+
+// Entry e of a chunk's statistics, before the reduction: trial e / kStatsSlots, and slot e % kStatsSlots
+// (a rule's answer, or the status with the steps).
+struct EntryOf {
+  const std::int32_t *steps;
+  const Status *status;
+  const double *answers; // [rule * count + t]
+  std::int64_t count, first, combo_count;
+  int headline;
+  std::int64_t *keys;
+  StatsSum *sums;
+  LRF_HD void operator()(std::int64_t e) const {
+    const std::int64_t t = e / kStatsSlots;
+    const int slot = static_cast<int>(e % kStatsSlots);
+    const std::int64_t combo = (first + t) % combo_count;
+    if (slot == kStatusSlot) {
+      keys[e] = stats_key(StatsKey{combo, slot, false, static_cast<std::int64_t>(status[t])});
+      sums[e] = StatsSum{1, steps[t]};
+      return;
+    }
+    const double lr = answers[slot * count + t], head = answers[headline * count + t];
+    std::uint64_t a = 0, b = 0;
+    std::memcpy(&a, &lr, sizeof a);
+    std::memcpy(&b, &head, sizeof b);
+    const AnswerBin at = is_answer(lr) ? answer_bin(lr) : AnswerBin{kNoAnswerBin, 0};
+    keys[e] = stats_key(StatsKey{combo, slot, a != b, at.bin});
+    sums[e] = StatsSum{1, at.units};
   }
 };
 
@@ -98,6 +148,9 @@ public:
     run_chunk(problem, batch, begin, end, row, rules);
   }
 
+  // The statistics of the reduced chunks run since the last call (what a reduced batch gets), in any order.
+  std::vector<StatsEntry> take_entries() { return std::move(entries_); }
+
   // Time spent in the trials' pass (trials and rules, no copies) and chunks run, since construction.
   double trial_seconds() const { return trial_seconds_; }
   std::int64_t chunks() const { return chunks_; }
@@ -125,10 +178,17 @@ private:
     const std::int64_t count = last - first;
     const std::int64_t stride = (count + align_ - 1) / align_ * align_;
     const std::int64_t values = row * stride;
-    params_host_.resize(static_cast<std::size_t>(count));
-    for (std::int64_t i = 0; i < count; ++i)
-      params_host_[static_cast<std::size_t>(i)] = batch.params(first + i);
-    assign(params_, params_host_);
+    const bool reduced = batch.reduced.on;
+    PlanView plan = batch.reduced.plan;
+    if (reduced) { // the threads make their plan: the combos go up
+      assign(combos_, std::vector<PlanCombo>(plan.combos, plan.combos + plan.combo_count));
+      plan.combos = raw(combos_);
+    } else {
+      params_host_.resize(static_cast<std::size_t>(count));
+      for (std::int64_t i = 0; i < count; ++i)
+        params_host_[static_cast<std::size_t>(i)] = batch.params(first + i);
+      assign(params_, params_host_);
+    }
     // Loss and lr rows are needed where kept or where the rules read them; weight only where kept.
     const bool weight = !batch.weight.empty();
     reserve(loss_, values);
@@ -147,7 +207,9 @@ private:
     data.y = raw(data_) + data.n;
     const ChunkArgs args{problem.config,
                          data,
-                         raw(params_),
+                         reduced ? nullptr : raw(params_),
+                         plan,
+                         batch.first + first,
                          count,
                          stride,
                          raw(loss_),
@@ -165,6 +227,10 @@ private:
                      thrust::counting_iterator<std::int64_t>(count), TrialThread{args});
     trial_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     ++chunks_;
+    if (reduced) {
+      reduce_chunk(args, batch.reduced.headline);
+      return;
+    }
 
     thrust::copy(steps_.begin(), steps_.begin() + count, batch.steps.begin() + first);
     thrust::copy(status_.begin(), status_.begin() + count, batch.status.begin() + first);
@@ -186,6 +252,29 @@ private:
     }
   }
 
+  // The chunk's statistics: an entry per (trial, slot), sorted by key and added up by key; the sums come
+  // back.
+  void reduce_chunk(const ChunkArgs &a, int headline) {
+    const std::int64_t n = a.count * kStatsSlots;
+    reserve(keys_, 2 * n);
+    reserve(sums_, 2 * n);
+    std::int64_t *keys = raw(keys_);
+    StatsSum *sums = raw(sums_);
+    thrust::for_each(
+        policy_, thrust::counting_iterator<std::int64_t>(0), thrust::counting_iterator<std::int64_t>(n),
+        EntryOf{a.steps, a.status, a.answers, a.count, a.first, a.plan.combo_count, headline, keys, sums});
+    thrust::sort_by_key(policy_, keys, keys + n, sums);
+    const auto ends = thrust::reduce_by_key(policy_, keys, keys + n, sums, keys + n, sums + n,
+                                            thrust::equal_to<std::int64_t>(), AddSums());
+    const auto unique = static_cast<std::size_t>(ends.first - (keys + n));
+    std::vector<std::int64_t> host_keys(unique);
+    std::vector<StatsSum> host_sums(unique);
+    thrust::copy(keys_.begin() + n, keys_.begin() + n + static_cast<std::int64_t>(unique), host_keys.begin());
+    thrust::copy(sums_.begin() + n, sums_.begin() + n + static_cast<std::int64_t>(unique), host_sums.begin());
+    for (std::size_t i = 0; i < unique; ++i)
+      entries_.push_back(StatsEntry{host_keys[i], host_sums[i].count, host_sums[i].units});
+  }
+
   Policy policy_;
   std::int64_t align_;
   double trial_seconds_ = 0;
@@ -193,6 +282,10 @@ private:
   std::vector<TrialParams> params_host_;
   Vector<double> data_, debias_, loss_, weight_, lr_, scratch_, answers_, row_major_;
   Vector<TrialParams> params_;
+  Vector<PlanCombo> combos_;
+  Vector<std::int64_t> keys_;
+  Vector<StatsSum> sums_;
+  std::vector<StatsEntry> entries_;
   Vector<std::int32_t> steps_;
   Vector<Status> status_;
 };

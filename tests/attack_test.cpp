@@ -26,8 +26,8 @@ protected:
   // moments scale with `seconds`, the time the whole run takes on this build (a sanitizer build is several
   // times slower), and grow where a resume made no progress before its kill, so that a run is killed
   // several times but always gets on. Returns the number of kills that hit it.
-  int kill_until_done(const std::string &args, const fs::path &output, const fs::path &partial, double seconds,
-                      std::mt19937 &random) {
+  int kill_until_done(const std::string &args, const fs::path &output, const fs::path &partial,
+                      double seconds, std::mt19937 &random) {
     int kills = 0;
     double scale = 0.03 + 0.05 * seconds;
     std::uintmax_t done = 0;
@@ -38,8 +38,8 @@ protected:
       const std::string state = "$(cut -d' ' -f3 /proc/$pid/stat 2>/dev/null)";
       const std::string wait = "end=$(($(date +%s%N) + " +
                                std::to_string(static_cast<long long>(scale * jitter(random) * 1e9)) +
-                               ")); while [ $(date +%s%N) -lt $end ] && [ -n \"" + state + "\" ] && [ \"" + state +
-                               "\" != Z ]; do sleep 0.005; done; kill -KILL $pid 2>/dev/null";
+                               ")); while [ $(date +%s%N) -lt $end ] && [ -n \"" + state + "\" ] && [ \"" +
+                               state + "\" != Z ]; do sleep 0.005; done; kill -KILL $pid 2>/dev/null";
       Outcome o = lrfinder_meanwhile(args, "true", wait);
       if (o.code == 0 || fs::exists(output)) // done (a kill after it published its result is too late)
         return kills;
@@ -56,7 +56,6 @@ protected:
     return kills;
   }
 };
-
 
 // ---- the partial file and the output name in a shared folder ----
 
@@ -109,7 +108,7 @@ const char *kStarted = "[ -s .cc.h5.partial ]";
 
 TEST_F(Attack, ASecondWriterIsRefusedAndTheFirstCompletesIntact) {
   for (const std::string &second : {std::string(kLong), std::string(kLong) + " --no-resume",
-                                   std::string("run -q -n 10 -o cc.h5 --overwrite")}) {
+                                    std::string("run -q -n 10 -o cc.h5 --overwrite")}) {
     fs::remove(dir_ / "cc.h5");
     const std::string probe = "'" LRF_BINARY "' " + second + " 2>second.txt; echo $? >second_code.txt";
     Outcome first = lrfinder_meanwhile(kLong, kStarted, probe);
@@ -127,7 +126,8 @@ TEST_F(Attack, AMergeIntoTheOutputOfARunningJobIsRefused) {
   ASSERT_EQ(lrfinder("run -q -n 300 --epochs 40 --shard 0/2 -o p.h5").code, 0);
   ASSERT_EQ(lrfinder("run -q -n 300 --epochs 40 --shard 1/2 -o p.h5").code, 0);
   const std::string merge =
-      "'" LRF_BINARY "' merge -o cc.h5 p-shard-0-of-2.h5 p-shard-1-of-2.h5 2>second.txt; echo $? >second_code.txt";
+      "'" LRF_BINARY
+      "' merge -o cc.h5 p-shard-0-of-2.h5 p-shard-1-of-2.h5 2>second.txt; echo $? >second_code.txt";
   Outcome first = lrfinder_meanwhile(kLong, kStarted, merge);
   EXPECT_EQ(first.code, 0) << first.err;
   EXPECT_EQ(slurp(dir_ / "second_code.txt"), "2\n");
@@ -144,11 +144,13 @@ TEST_F(Attack, ReportOnALivePartialFileSaysItIsBeingWritten) {
 }
 
 TEST_F(Attack, ReportOnAKilledRunsPartialFileSaysToContinueIt) {
-  ASSERT_EQ(lrfinder_meanwhile(kLong, checkpointed(".cc.h5.partial", kTwoBatches), "kill -KILL $pid").code, 128 + 9);
+  ASSERT_EQ(lrfinder_meanwhile(kLong, checkpointed(".cc.h5.partial", kTwoBatches), "kill -KILL $pid").code,
+            128 + 9);
   Outcome o = lrfinder("report .cc.h5.partial");
   EXPECT_EQ(o.code, 2);
-  EXPECT_EQ(o.err, "lrfinder: error: .cc.h5.partial: the run writing it was killed; run the same command again "
-                   "to continue it (h5clear -s makes it readable as it is)\n");
+  EXPECT_EQ(o.err,
+            "lrfinder: error: .cc.h5.partial: the run writing it was killed; run the same command again "
+            "to continue it (h5clear -s makes it readable as it is)\n");
 }
 
 // ---- killed runs ----
@@ -159,19 +161,44 @@ TEST_F(Attack, KilledAtRandomMomentsEveryResumeGivesTheSameBytes) {
   std::mt19937 random(12345);
   int kills = 0;
   for (const char *options : {"--compress deflate:1 --batch 1000", "--batch 300", "--batch 4096",
-                                    "--compress deflate:3 --batch 700 --precision f32"}) {
+                              "--compress deflate:3 --batch 700 --precision f32"}) {
     const std::string run = std::string("run -q --backend serial -n 40000 --epochs 200 ") + options;
     fs::remove(dir_ / "whole.h5");
     fs::remove(dir_ / "killed.h5");
     const auto start = std::chrono::steady_clock::now();
     ASSERT_EQ(lrfinder(run + " -o whole.h5").code, 0);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    kills += kill_until_done(run + " -o killed.h5", dir_ / "killed.h5", dir_ / ".killed.h5.partial", seconds, random);
+    kills += kill_until_done(run + " -o killed.h5", dir_ / "killed.h5", dir_ / ".killed.h5.partial", seconds,
+                             random);
     expect_same_results(dir_ / "whole.h5", dir_ / "killed.h5");
     EXPECT_FALSE(fs::exists(dir_ / ".killed.h5.partial"));
   }
   std::printf("%d kills, every resume byte-identical\n", kills);
   EXPECT_GE(kills, 30) << "too few kills hit a running job";
+}
+
+// A statistics-only run (--save stats) killed anywhere, even while it rewrites a group of statistics,
+// resumes from the last checkpoint and ends with the uninterrupted run's statistics.
+TEST_F(Attack, KilledAtRandomMomentsAStatisticsOnlyRunResumesToTheSameStatistics) {
+  std::mt19937 random(777);
+  int kills = 0;
+  for (const char *batch : {"500", "1700"}) {
+    const std::string run =
+        std::string("run -q --backend serial -n 120000 --epochs 200 --save stats --batch ") + batch;
+    fs::remove(dir_ / "whole.h5");
+    fs::remove(dir_ / "killed.h5");
+    const auto start = std::chrono::steady_clock::now();
+    ASSERT_EQ(lrfinder(run + " -o whole.h5").code, 0);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    kills += kill_until_done(run + " -o killed.h5", dir_ / "killed.h5", dir_ / ".killed.h5.partial", seconds,
+                             random);
+    EXPECT_TRUE(ResultFile((dir_ / "killed.h5").string()).summary() ==
+                ResultFile((dir_ / "whole.h5").string()).summary());
+    EXPECT_EQ(statistics_of("killed.h5"), statistics_of("whole.h5"));
+    EXPECT_FALSE(fs::exists(dir_ / ".killed.h5.partial"));
+  }
+  std::printf("%d kills, the same statistics\n", kills);
+  EXPECT_GE(kills, 10) << "too few kills hit a running job";
 }
 
 TEST_F(Attack, ACheckpointThatClaimsTrialsItDoesNotHoldIsDiscarded) {
@@ -186,8 +213,9 @@ TEST_F(Attack, ACheckpointThatClaimsTrialsItDoesNotHoldIsDiscarded) {
             0);
   Outcome o = lrfinder(kRun);
   ASSERT_EQ(o.code, 0) << o.err;
-  EXPECT_NE(o.err.find("lrfinder: discarding .t.h5.partial: it claims 400000 trials but does not hold them all"),
-            std::string::npos)
+  EXPECT_NE(
+      o.err.find("lrfinder: discarding .t.h5.partial: it claims 400000 trials but does not hold them all"),
+      std::string::npos)
       << o.err;
   ASSERT_EQ(lrfinder("run -q -n 400000 --epochs 40 -o whole.h5").code, 0);
   expect_same_results(dir_ / "whole.h5", dir_ / "t.h5");
@@ -199,7 +227,8 @@ TEST_F(Attack, AResumeKeepsTheCompressionAskedFor) {
   ASSERT_EQ(stopped.code, 75) << stopped.err;
   Outcome o = lrfinder("run -n 400000 --epochs 40 --batch 2000 --compress deflate:1 -o z.h5");
   ASSERT_EQ(o.code, 0) << o.err;
-  EXPECT_NE(o.err.find("lrfinder: discarding .z.h5.partial: it is compressed none, not deflate:1"), std::string::npos)
+  EXPECT_NE(o.err.find("lrfinder: discarding .z.h5.partial: it is compressed none, not deflate:1"),
+            std::string::npos)
       << o.err;
   EXPECT_EQ(ResultFile((dir_ / "z.h5").string()).info().storage.deflate, 1);
 }
@@ -213,7 +242,9 @@ protected:
     fs::create_directories(dir_ / "mg");
     fs::create_directories(dir_ / "out");
     for (int k = 0; k < 3; ++k)
-      ASSERT_EQ(lrfinder("run -q -n 900 --epochs 40 --seed 2 --shard " + std::to_string(k) + "/3 -o mg/p.h5").code, 0);
+      ASSERT_EQ(
+          lrfinder("run -q -n 900 --epochs 40 --seed 2 --shard " + std::to_string(k) + "/3 -o mg/p.h5").code,
+          0);
     ASSERT_EQ(lrfinder("run -q -n 900 --epochs 40 --seed 2 -o whole.h5").code, 0);
   }
   const std::string shards = "mg/p-shard-0-of-3.h5 mg/p-shard-1-of-3.h5 mg/p-shard-2-of-3.h5";
@@ -229,9 +260,11 @@ TEST_F(Merges, AnOutputThatIsOneOfTheShardsIsRefusedInEveryMode) {
 }
 
 TEST_F(Merges, RelativeShardsAreNamedFromTheMergedFilesFolder) {
-  ASSERT_EQ(std::system(("cd '" + (dir_ / "mg").string() + "' && '" LRF_BINARY
-                         "' merge -q --virtual -o ../out/v.h5 p-shard-0-of-3.h5 p-shard-1-of-3.h5 p-shard-2-of-3.h5")
-                            .c_str()),
+  ASSERT_EQ(std::system(
+                ("cd '" + (dir_ / "mg").string() +
+                 "' && '" LRF_BINARY
+                 "' merge -q --virtual -o ../out/v.h5 p-shard-0-of-3.h5 p-shard-1-of-3.h5 p-shard-2-of-3.h5")
+                    .c_str()),
             0);
   expect_same_results(dir_ / "whole.h5", dir_ / "out/v.h5"); // read from another folder
   fs::rename(dir_ / "out", dir_ / "moved");
@@ -278,7 +311,9 @@ TEST_F(Attack, RatesBeyondTenToTheTenAreReportedAsThemselves) {
                             .c_str()),
             0);
   ASSERT_EQ(lrfinder("run -q --backend cpu -n 200 --data small.csv --base-lr 1e-3 --exp-factors 1.5 "
-                     "--linear-factors 1e9 --diverge 1e-3 -o ext.h5").code, 0);
+                     "--linear-factors 1e9 --diverge 1e-3 -o ext.h5")
+                .code,
+            0);
   Outcome o = lrfinder("report ext.h5");
   ASSERT_EQ(o.code, 0);
   // The true medians (numpy on /trials/suggest/steep): 1.3e10 (linear), 3.62e10 (exp), 2.46e10 (all).
@@ -305,7 +340,8 @@ TEST_F(Attack, ShardCountsAndArrayVariablesBeyondRangeAreRefused) {
                   "lrfinder: error: SLURM_ARRAY_TASK_COUNT=99999999999999999999 is not a whole number below "
                   "2^63; give --shard K/N\n"},
         std::pair{"SLURM_ARRAY_TASK_ID=abc SLURM_ARRAY_TASK_COUNT=3",
-                  "lrfinder: error: SLURM_ARRAY_TASK_ID=abc is not a whole number below 2^63; give --shard K/N\n"}}) {
+                  "lrfinder: error: SLURM_ARRAY_TASK_ID=abc is not a whole number below 2^63; give --shard "
+                  "K/N\n"}}) {
     Outcome o = lrfinder("run -q -n 10 -o s.h5", env);
     EXPECT_EQ(o.code, 2) << env;
     EXPECT_EQ(o.err, line) << env;
@@ -336,9 +372,11 @@ TEST_F(Attack, HdfDataThatDeclaresMoreValuesThanMemoryIsRefusedWithItsSize) {
             0);
   Outcome o = lrfinder("run -q -n 10 --data huge.h5 -o out.h5");
   EXPECT_EQ(o.code, 2);
-  EXPECT_EQ(o.err.rfind("lrfinder: error: --data huge.h5: /x: 1099511627776 values (8.19e+03 GiB), more than a "
-                        "quarter of the ", 0),
-            0u)
+  EXPECT_EQ(
+      o.err.rfind("lrfinder: error: --data huge.h5: /x: 1099511627776 values (8.19e+03 GiB), more than a "
+                  "quarter of the ",
+                  0),
+      0u)
       << o.err;
   EXPECT_FALSE(fs::exists(dir_ / "out.h5"));
 }
@@ -346,15 +384,17 @@ TEST_F(Attack, HdfDataThatDeclaresMoreValuesThanMemoryIsRefusedWithItsSize) {
 TEST_F(Attack, DataFromAPipeOrStandardInputIsReadOnce) {
   write("d.csv", "x,y\n1,2\n2,4.1\n3,5.9\n");
   ASSERT_EQ(lrfinder("run -q -n 20 --data d.csv -o file.h5").code, 0);
-  ASSERT_EQ(std::system(("cd '" + dir_.string() + "' && bash -c \"'" LRF_BINARY
+  ASSERT_EQ(std::system(("cd '" + dir_.string() +
+                         "' && bash -c \"'" LRF_BINARY
                          "' run -q -n 20 --data <(cat d.csv) -o pipe.h5 && '" LRF_BINARY
                          "' run -q -n 20 --data - -o stdin.h5 < d.csv\"")
                             .c_str()),
             0);
   expect_same_results(dir_ / "file.h5", dir_ / "pipe.h5");
   expect_same_results(dir_ / "file.h5", dir_ / "stdin.h5");
-  expect_rejected("run -q -n 20 --data - < file.h5",
-                  "lrfinder: error: --data -: HDF5 data must be a regular file (not a pipe or standard input)");
+  expect_rejected(
+      "run -q -n 20 --data - < file.h5",
+      "lrfinder: error: --data -: HDF5 data must be a regular file (not a pipe or standard input)");
 }
 
 TEST_F(Attack, AFifoWithoutAWriterStopsOnSigterm) {
@@ -380,16 +420,21 @@ TEST_F(Attack, ThreadsFollowACgroupCpuQuota) {
   const fs::path v1 = "/sys/fs/cgroup/cpu", v2 = "/sys/fs/cgroup";
   fs::path group;
   std::error_code ec;
-  if (fs::exists(v1 / "cpu.cfs_quota_us") && fs::create_directory(v1 / ("lrf_test_" + std::to_string(::getpid())), ec)) {
+  if (fs::exists(v1 / "cpu.cfs_quota_us") &&
+      fs::create_directory(v1 / ("lrf_test_" + std::to_string(::getpid())), ec)) {
     group = v1 / ("lrf_test_" + std::to_string(::getpid()));
     std::ofstream(group / "cpu.cfs_quota_us") << 50000;
-  } else if (fs::exists(v2 / "cgroup.controllers") && fs::create_directory(v2 / ("lrf_test_" + std::to_string(::getpid())), ec)) {
+  } else if (fs::exists(v2 / "cgroup.controllers") &&
+             fs::create_directory(v2 / ("lrf_test_" + std::to_string(::getpid())), ec)) {
     group = v2 / ("lrf_test_" + std::to_string(::getpid()));
     std::ofstream(group / "cpu.max") << "50000 100000";
   }
   if (group.empty())
     GTEST_SKIP() << "no cgroup can be made here to hold a CPU quota";
-  Outcome o = lrfinder("info", "sh -c 'echo $$ > " + (group / (fs::exists(group / "tasks") ? "tasks" : "cgroup.procs")).string() + " && exec \"$0\" \"$@\"'");
+  Outcome o =
+      lrfinder("info", "sh -c 'echo $$ > " +
+                           (group / (fs::exists(group / "tasks") ? "tasks" : "cgroup.procs")).string() +
+                           " && exec \"$0\" \"$@\"'");
   fs::remove(group, ec);
   EXPECT_NE(o.out.find(", 1 usable by this process"), std::string::npos) << o.out << o.err;
 }

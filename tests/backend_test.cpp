@@ -135,11 +135,11 @@ TEST(Backends, OnlyKeptTrajectoriesAndTheSameAnswersForEveryChoice) {
     backends.push_back(make_cpu_backend(2, isa));
   struct Checked : MemorySink {
     using MemorySink::MemorySink;
-    void write(const Batch &b) override {
+    void write(const Batch &b, const Summary &stats) override {
       EXPECT_EQ(b.loss.empty(), !keeps.loss);
       EXPECT_EQ(b.weight.empty(), !keeps.weight);
       EXPECT_EQ(b.lr.empty(), !keeps.lr);
-      MemorySink::write(b);
+      MemorySink::write(b, stats);
     }
   };
   auto all_nan = [](const std::vector<double> &v) {

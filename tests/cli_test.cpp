@@ -82,7 +82,7 @@ TEST_F(Cli, EndLrSetsTheFactorsThatReachIt) {
   ResultFile f((dir_ / "e.h5").string());
   Batch b;
   f.read(0, 4, b, false);
-  EXPECT_EQ(b.factor[0], (10 - 1e-7) / 100); // linear
+  EXPECT_EQ(b.factor[0], (10 - 1e-7) / 100);              // linear
   EXPECT_EQ(b.factor[1], std::pow(10 / 1e-7, 1.0 / 100)); // exp
   expect_rejected("run --end-lr 1e-8", "lrfinder: error: --end-lr 1e-08 must be above --base-lr 1e-07");
   expect_rejected("run --end-lr 1 --exp-factors 1.2", "lrfinder: error: --end-lr excludes --exp-factors");
@@ -125,8 +125,9 @@ TEST_F(Cli, BadCountsAndNumbers) {
                   "lrfinder: error: --w-min 0.1 must be below --w-max -0.001");
   expect_rejected("run --threads -1", "lrfinder: error: --threads: '-1' is not a whole number >= 0");
   expect_rejected("run --scan sideways", "lrfinder: error: --scan: sideways not in {linear,exp,both}");
-  expect_rejected("run --save loss,steps",
-                  "lrfinder: error: --save: 'steps' in 'loss,steps' is not loss, weight or lr (or none)");
+  expect_rejected(
+      "run --save loss,steps",
+      "lrfinder: error: --save: 'steps' in 'loss,steps' is not loss, weight or lr (or none, or stats)");
   expect_rejected("run --precision f16", "lrfinder: error: --precision: 'f16' is not f64 or f32");
   expect_rejected("run --compress gzip",
                   "lrfinder: error: --compress: 'gzip' is not none or deflate:N with N in 1..9");

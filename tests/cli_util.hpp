@@ -93,6 +93,14 @@ protected:
     EXPECT_EQ(o.out, "") << args;
     EXPECT_EQ(files(), before) << args;
   }
+  // `lrfinder report --json FILE` (the statistics), the file's name taken out.
+  std::string statistics_of(const std::string &file) {
+    Outcome o = lrfinder("report --json " + file);
+    EXPECT_EQ(o.code, 0) << o.err;
+    for (std::size_t at; (at = o.out.find(file)) != std::string::npos;)
+      o.out.replace(at, file.size(), "FILE");
+    return o.out;
+  }
 
   fs::path dir_;
 };
@@ -108,7 +116,8 @@ inline void expect_same_results(const fs::path &a_path, const fs::path &b_path) 
   b.read(0, b.range().count, y, true);
   for (Column &c : result_columns(a.info().storage)) {
     const std::size_t bytes = (c.per_step ? x.loss.size() : x.start_weight.size()) * H5Tget_size(c.mem_type);
-    EXPECT_EQ(std::memcmp(column_data(c, x), column_data(c, y), bytes), 0) << c.path << ": " << a_path << " vs " << b_path;
+    EXPECT_EQ(std::memcmp(column_data(c, x), column_data(c, y), bytes), 0)
+        << c.path << ": " << a_path << " vs " << b_path;
   }
 }
 

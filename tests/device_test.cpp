@@ -188,6 +188,68 @@ TEST_P(Device, RulesWithSmoothingAndTrimsGiveTheHostsBits) {
   }
 }
 
+// A statistics-only run (--save stats): the device makes each trial's plan and reduces the statistics
+// itself, and the summary is the serial reference's, bit for bit: fixed and drawn factors, several factors
+// a scan, noisy data, the shortest trials, ragged trial counts and batches, smoothing. Where the factors are
+// fixed, it is also the summary of the same run with per-trial rows.
+TEST_P(Device, StatisticsReducedOnTheDeviceAreTheSerialReferences) {
+  PlanOptions seed_plan;
+  seed_plan.trials = 3000;
+  PlanOptions lists = seed_plan;
+  lists.trials = 4099;
+  lists.w_min = -30;
+  lists.linear_factors.values = {1e-4, 5e-4, 2e-3};
+  lists.exp_factors.values = {1.05, 1.1, 1.2, 1.1};
+  PlanOptions few = mixed(5, 2); // drawn scans with fewer trials than Summary::kMaxFactors
+  struct Case {
+    Problem p;
+    PlanOptions plan;
+    std::int64_t batch;
+    bool smooth;
+  };
+  const Case cases[] = {{seed_problem(), mixed(5000, 1), 0, false},
+                        {seed_problem(), seed_plan, 1000, false},
+                        {seed_problem(), lists, 777, true},
+                        {seed_problem(), few, 0, false},
+                        {noisy_problem(300, 120), mixed(1501, 3), 700, true},
+                        {noisy_problem(129, 3), lists, 0, false}};
+  for (const Case &c : cases) {
+    const Plan plan(c.plan);
+    RunControl control;
+    control.batch = c.batch;
+    if (c.smooth)
+      control.analysis.smooth = Smoothing{Smoothing::Kind::ema, 0.9};
+    MemorySink want(c.p, plan.size()), got(c.p, plan.size()), rows(c.p, plan.size());
+    want.keeps.rows = got.keeps.rows = false;
+    const Summary serial = run_trials(c.p, plan, *serial_, want, control).summary;
+    const Summary device = run_trials(c.p, plan, *device_, got, control).summary;
+    SCOPED_TRACE(std::to_string(plan.size()) + " trials, batch " + std::to_string(c.batch));
+    EXPECT_EQ(want.reduced_batches, 0);
+    EXPECT_GT(got.reduced_batches, 0);
+    EXPECT_EQ(device.trials, plan.size());
+    EXPECT_TRUE(device == serial);
+    if (c.plan.linear_factors.is_range())
+      continue;
+    EXPECT_TRUE(run_trials(c.p, plan, *serial_, rows, control).summary == device);
+  }
+}
+
+// --trials-from names no combos: a statistics-only run then reads the device's trials one by one, as
+// serial does, and groups them by factor.
+TEST_P(Device, StatisticsOfExplicitTrialsAreNotReduced) {
+  Problem p = seed_problem();
+  PlanOptions o;
+  for (int i = 0; i < 300; ++i)
+    o.explicit_trials.push_back(
+        TrialParams{-3.0 + 0.05 * i, i % 2 ? Scan::exp : Scan::linear, i % 2 ? 1.1 : 5e-4});
+  const Plan plan(o);
+  MemorySink want(p, plan.size()), got(p, plan.size());
+  want.keeps.rows = got.keeps.rows = false;
+  const Summary serial = run_trials(p, plan, *serial_, want).summary;
+  EXPECT_TRUE(run_trials(p, plan, *device_, got).summary == serial);
+  EXPECT_EQ(got.reduced_batches, 0);
+}
+
 // Each golden case, 300 copies of it among other trials, on each system.
 class DeviceGolden : public Device {};
 

@@ -1,5 +1,7 @@
 // The HDF5 file: written batch by batch, read back with the HDF5 API, equal byte for byte to what the
 // backend produced; complete under its final name or not there at all.
+#include "io/reader.hpp"
+#include "io/stats.hpp"
 #include "io/writer.hpp"
 #include "test_util.hpp"
 
@@ -189,10 +191,88 @@ TEST(H5Output, WithoutOverwriteAFileThatAppearedMeanwhileStays) {
   } catch (const RunError &e) {
     EXPECT_EQ(std::string(e.what()), "cannot write " + path.string() + ": " + path.string() +
                                          " appeared while the run went on (use --overwrite to replace it); "
-                                         "the complete result stays in " + writer.partial_path());
+                                         "the complete result stays in " +
+                                         writer.partial_path());
   }
   EXPECT_EQ(fs::file_size(path), 14u);
   EXPECT_TRUE(h5::open_read(writer.partial_path()));
+}
+
+// --save stats: a file of the statistics alone. Its checkpoints go in turn to /stats and /stats.next, each
+// recording its trials, so that a run stopped between batches resumes from the last one that reads back,
+// whatever happened to the other; when complete the file holds /stats alone, the whole run's statistics.
+TEST(H5Output, StatisticsOnlyFilesCheckpointInTurnAndResumeFromTheLastThatReadsBack) {
+  Problem p = seed_problem(60);
+  const Plan plan(mixed(3000, 5));
+  auto serial = make_serial_backend();
+  OutputInfo info;
+  info.config = "a statistics-only run";
+  parse_save("stats", info.storage);
+  const WriteOptions resume{true, false, 0};
+  RunControl control;
+  control.batch = 500;
+  auto run_part = [&](const fs::path &path, std::int64_t begin, std::int64_t end, bool complete) {
+    H5Writer writer(path.string(), p, TrialRange{0, 3000, 3000}, info, resume);
+    EXPECT_EQ(writer.done(), begin) << writer.resume_note();
+    RunControl part = control;
+    part.begin = begin;
+    part.end = end;
+    const Summary s = run_trials(p, plan, *serial, writer, part).summary;
+    EXPECT_EQ(s.trials, end - begin);
+    if (complete)
+      writer.commit();
+    else
+      writer.keep(); // as a stopped run leaves it
+    return writer.partial_path();
+  };
+  const fs::path whole = scratch("stats_whole.h5");
+  run_part(whole, 0, 3000, true);
+  const Summary want = ResultFile(whole.string()).summary();
+  EXPECT_EQ(want.trials, 3000);
+  {
+    h5::Id f = h5::open_read(whole.string());
+    EXPECT_TRUE(h5::exists(f.get(), "/stats/histogram"));
+    EXPECT_FALSE(h5::exists(f.get(), "/stats.next"));
+    EXPECT_FALSE(h5::exists(f.get(), "/trials"));
+    EXPECT_STREQ(stats_group_of(f.get(), 3000), kStatsGroup);
+  }
+  try {
+    Batch b;
+    ResultFile(whole.string()).read(0, 1, b, false);
+    ADD_FAILURE() << "read rows of a statistics-only file";
+  } catch (const InputError &e) {
+    EXPECT_EQ(std::string(e.what()),
+              whole.string() + ": a statistics-only file (--save stats) holds no per-trial rows");
+  }
+  // Three batches: /stats.next holds 1500 trials, /stats 1000. The older one damaged, the run resumes.
+  const fs::path stopped = scratch("stats_stopped.h5");
+  const std::string partial = run_part(stopped, 0, 1500, false);
+  {
+    h5::Id f(H5Fopen(partial.c_str(), H5F_ACC_RDWR, h5::file_access().get()), H5Fclose);
+    ASSERT_TRUE(f);
+    EXPECT_STREQ(stats_group_of(f.get(), 1500), kStatsNext);
+    EXPECT_STREQ(stats_group_of(f.get(), 1000), kStatsGroup);
+    ASSERT_GE(H5Ldelete(f.get(), "/stats/histogram", H5P_DEFAULT), 0);
+  }
+  EXPECT_TRUE(ResultFile(partial).summary().trials == 1500);
+  run_part(stopped, 1500, 3000, true);
+  EXPECT_TRUE(ResultFile(stopped.string()).summary() == want);
+  // The last checkpoint's group damaged: nothing of it is trusted, and the run starts afresh.
+  const fs::path damaged = scratch("stats_damaged.h5");
+  const std::string partial2 = run_part(damaged, 0, 1500, false);
+  {
+    h5::Id f(H5Fopen(partial2.c_str(), H5F_ACC_RDWR, h5::file_access().get()), H5Fclose);
+    ASSERT_GE(H5Ldelete(f.get(), "/stats.next/histogram", H5P_DEFAULT), 0);
+  }
+  {
+    H5Writer writer(damaged.string(), p, TrialRange{0, 3000, 3000}, info, resume);
+    EXPECT_EQ(writer.done(), 0);
+    EXPECT_EQ(writer.resume_note(),
+              "discarding " + partial2 + ": /stats.next: no table histogram (damaged?)");
+    run_trials(p, plan, *serial, writer, control);
+    writer.commit();
+  }
+  EXPECT_TRUE(ResultFile(damaged.string()).summary() == want);
 }
 
 } // namespace

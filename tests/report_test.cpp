@@ -1,7 +1,7 @@
 // The statistics as printed (text and JSON), `lrfinder report` on result files and on every kind of bad
 // file, and the analysis options of `lrfinder run`.
-#include "cli_util.hpp"
 #include "cli/report.hpp"
+#include "cli_util.hpp"
 
 #include <gtest/gtest.h>
 
@@ -27,6 +27,7 @@ template <class F> std::string capture(F print) {
 // last rule, which never answers.
 Summary four_trials() {
   Batch b;
+  b.count = 4;
   b.start_weight = {0, 0, 0, 0};
   b.scan = {Scan::linear, Scan::exp, Scan::linear, Scan::exp};
   b.factor = {1e-3, 1.1, 1e-3, 1.1};
@@ -81,7 +82,8 @@ TEST(Report, Json) {
       capture([&](std::FILE *out) { print_json(out, s, LinearReference{25}, "dir/\"a\".h5"); });
   EXPECT_TRUE(has(json, "\"file\": \"dir/\\\"a\\\".h5\",\n")) << json;
   EXPECT_TRUE(has(json, "\"trials\": 4,\n  \"steps\": 100,\n")) << json;
-  EXPECT_TRUE(has(json, "\"status\": {\"diverged\": 2, \"completed\": 1, \"stalled\": 1, \"rose\": 0}")) << json;
+  EXPECT_TRUE(has(json, "\"status\": {\"diverged\": 2, \"completed\": 1, \"stalled\": 1, \"rose\": 0}"))
+      << json;
   EXPECT_TRUE(has(json, "\"reference\": {\"c\": 25, \"lr_star\": 0.02, \"lr_diverge\": 0.04}")) << json;
   EXPECT_TRUE(
       has(json, "\"headline\": {\"rule\": \"steep\", \"trials\": 4, \"answered\": 4, \"median\": 0.0025"))
@@ -116,16 +118,20 @@ TEST_F(ReportCli, TheAnswerIsOneRateOrTheModesWhereTheScansDisagree) {
   // is a rate no trial gave.
   ASSERT_EQ(lrfinder("run -q -n 400 -o both.h5").code, 0);
   Outcome o = lrfinder("report both.h5");
-  EXPECT_TRUE(has(o.out, "\n  answer       no single lr: the answers (rule steep, median of all 0.0016) split into 2 "
-                         "modes: lr = 0.000707 (200 trials: exp 1.1), lr = 0.0025 (200 trials: linear 0.0005); "
-                         "use the mode of the scan you will run\n"))
+  EXPECT_TRUE(
+      has(o.out, "\n  answer       no single lr: the answers (rule steep, median of all 0.0016) split into 2 "
+                 "modes: lr = 0.000707 (200 trials: exp 1.1), lr = 0.0025 (200 trials: linear 0.0005); "
+                 "use the mode of the scan you will run\n"))
       << o.out;
   o = lrfinder("report --json both.h5");
-  EXPECT_TRUE(has(o.out, "\"answer\": {\"lr\": null, \"median_ci95\": [null, null], \"modes\": [{\"lr\": 0.000707"))
+  EXPECT_TRUE(
+      has(o.out, "\"answer\": {\"lr\": null, \"median_ci95\": [null, null], \"modes\": [{\"lr\": 0.000707"))
       << o.out;
   ASSERT_EQ(lrfinder("run -q -n 400 --scan linear -o linear.h5").code, 0);
   o = lrfinder("report linear.h5");
-  EXPECT_TRUE(has(o.out, "\n  answer       use lr = 0.0025 (rule steep, median of 400 trials, 95% CI [0.0025, 0.0025])\n"))
+  EXPECT_TRUE(
+      has(o.out,
+          "\n  answer       use lr = 0.0025 (rule steep, median of 400 trials, 95% CI [0.0025, 0.0025])\n"))
       << o.out;
 }
 
@@ -141,9 +147,10 @@ TEST_F(ReportCli, AScanWhoseTrialsNeverDivergedIsWarnedAbout) {
   write("wobble.csv", csv);
   ASSERT_EQ(lrfinder("run -q -n 400 --data wobble.csv -o w.h5").code, 0);
   Outcome o = lrfinder("report w.h5");
-  EXPECT_TRUE(has(o.out, "\n  warning      200 of the 200 linear trials never diverged (completed 0, stalled 200): the "
-                         "scan ended before the loss blew up, so their answers may be far too low; scan faster "
-                         "(larger --linear-factors, or --end-lr)\n"))
+  EXPECT_TRUE(has(
+      o.out, "\n  warning      200 of the 200 linear trials never diverged (completed 0, stalled 200): the "
+             "scan ended before the loss blew up, so their answers may be far too low; scan faster "
+             "(larger --linear-factors, or --end-lr)\n"))
       << o.out;
 }
 
@@ -166,9 +173,10 @@ TEST_F(ReportCli, AFileOfAVersionWithOtherRulesSaysSo) {
                          "f.attrs['version'] = '0.1.0'\"")
                             .c_str()),
             0);
-  expect_rejected("report old.h5", "lrfinder: error: old.h5: written by lrfinder 0.1.0, whose suggestion rules are "
-                                   "not this version's (no /trials/suggest/fastai-valley); run it again with this "
-                                   "lrfinder");
+  expect_rejected("report old.h5",
+                  "lrfinder: error: old.h5: written by lrfinder 0.1.0, whose suggestion rules are "
+                  "not this version's (no /trials/suggest/fastai-valley); run it again with this "
+                  "lrfinder");
 }
 
 TEST_F(ReportCli, BadFiles) {
@@ -219,7 +227,8 @@ TEST_F(ReportCli, BadAnalysisOptions) {
   expect_rejected("run --skip-end x", "lrfinder: error: --skip-end: 'x' is not a whole number >= 0");
   expect_rejected(
       "run --suggest best",
-      "lrfinder: error: --suggest: best not in {steep,fastai-valley,fastai-slide,fastai-steep,fastai-minimum,lightning,torch-lr-finder,ignite}");
+      "lrfinder: error: --suggest: best not in "
+      "{steep,fastai-valley,fastai-slide,fastai-steep,fastai-minimum,lightning,torch-lr-finder,ignite}");
   EXPECT_TRUE(fs::is_empty(dir_) || fs::directory_iterator(dir_) == fs::directory_iterator());
 }
 

@@ -1,14 +1,13 @@
 // Cluster scale without a cluster: shards merge into exactly the unsharded run, merge refuses shards
 // that do not belong together, and a stopped or killed run resumes to the same bytes.
 #include "cli_util.hpp"
-#include "io/reader.hpp"
 #include "io/layout.hpp"
+#include "io/reader.hpp"
 
 namespace lrf::test {
 namespace {
 
 using Shards = Cli;
-
 
 const char *kRun = "run -q -n 3000 --seed 4 --epochs 300 --linear-factors 1e-4:1e-2 --exp-factors 1.05,1.3";
 
@@ -103,7 +102,6 @@ TEST_F(Shards, MergeRefusesShardsThatDoNotMakeOneRun) {
   EXPECT_FALSE(fs::exists(dir_ / "all.h5"));
 }
 
-
 TEST_F(Shards, SigtermCheckpointsAndTheSameCommandResumesToTheSameBytes) {
   const std::string args = "run -n 400000 --batch 2000 --epochs 40 --backend serial -o run.h5";
   ASSERT_EQ(lrfinder("run -q -n 400000 --batch 50000 --epochs 40 -o whole.h5").code, 0);
@@ -132,7 +130,8 @@ TEST_F(Shards, SigtermCheckpointsAndTheSameCommandResumesToTheSameBytes) {
 TEST_F(Shards, AKilledRunResumesFromItsLastCheckpoint) {
   const std::string args = "run -q -n 400000 --batch 2000 --epochs 40 --backend serial -o run.h5";
   ASSERT_EQ(lrfinder("run -q -n 400000 --batch 30000 --epochs 40 -o whole.h5").code, 0);
-  EXPECT_EQ(lrfinder_meanwhile(args, checkpointed(".run.h5.partial", kTwoBatches), "kill -KILL $pid").code, 128 + 9);
+  EXPECT_EQ(lrfinder_meanwhile(args, checkpointed(".run.h5.partial", kTwoBatches), "kill -KILL $pid").code,
+            128 + 9);
   ASSERT_TRUE(fs::exists(dir_ / ".run.h5.partial"));
   Outcome o = lrfinder(args);
   ASSERT_EQ(o.code, 0) << o.err;
@@ -150,6 +149,69 @@ TEST_F(Shards, APartialFileOfOtherSettingsIsNotResumed) {
             std::string::npos)
       << o.err;
   EXPECT_EQ(ResultFile((dir_ / "run.h5").string()).range().count, 50);
+}
+
+// ---- statistics-only runs (--save stats) ----
+
+TEST_F(Shards, AStatisticsOnlyFileReportsWhatTheRunWithRowsReports) {
+  ASSERT_EQ(lrfinder(std::string(kRun) + " --save none -o rows.h5").code, 0);
+  Outcome o = lrfinder(std::string(kRun) + " --save stats -o stats.h5");
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(statistics_of("stats.h5"), statistics_of("rows.h5"));
+  Outcome text = lrfinder("report stats.h5"), rows = lrfinder("report rows.h5");
+  EXPECT_EQ(text.out.substr(text.out.find('\n')), rows.out.substr(rows.out.find('\n')));
+  ResultFile f((dir_ / "stats.h5").string());
+  EXPECT_EQ(f.info().storage.save_text(), "stats");
+  EXPECT_EQ(f.trials_done(), 3000);
+}
+
+TEST_F(Shards, StatisticsOnlyShardsMergeToTheWholeRunsStatistics) {
+  const std::string run = std::string(kRun) + " --save stats";
+  ASSERT_EQ(lrfinder(run + " -o whole.h5").code, 0);
+  for (int k = 0; k < 3; ++k)
+    ASSERT_EQ(lrfinder(run + " --shard " + std::to_string(k) + "/3 -o part.h5 --batch " +
+                       std::to_string(101 + 300 * k) + (k == 1 ? " --backend serial" : ""))
+                  .code,
+              0);
+  Outcome o = lrfinder("merge -o merged.h5 part-shard-2-of-3.h5 part-shard-0-of-3.h5 part-shard-1-of-3.h5");
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_EQ(o.out, "lrfinder: merged 3000 trials from 3 shards into merged.h5\n");
+  EXPECT_EQ(statistics_of("merged.h5"), statistics_of("whole.h5"));
+  expect_rejected("merge --virtual -o v.h5 part-shard-0-of-3.h5 part-shard-1-of-3.h5 part-shard-2-of-3.h5",
+                  "lrfinder: error: --virtual: the shards are statistics-only (--save stats) and hold no "
+                  "datasets to map; merge them without --virtual");
+  ASSERT_EQ(lrfinder(std::string(kRun) + " --save none --shard 1/3 -o rows.h5").code, 0);
+  expect_rejected(
+      "merge -o mixed.h5 part-shard-0-of-3.h5 rows-shard-1-of-3.h5 part-shard-2-of-3.h5",
+      "lrfinder: error: rows-shard-1-of-3.h5: not a shard of the same run as part-shard-0-of-3.h5 "
+      "(its settings differ)");
+}
+
+TEST_F(Shards, AStoppedStatisticsOnlyRunResumesToTheSameStatistics) {
+  const std::string args = "run -n 400000 --batch 2000 --epochs 40 --backend serial --save stats -o run.h5";
+  ASSERT_EQ(lrfinder("run -q -n 400000 --epochs 40 --save stats -o whole.h5").code, 0);
+  // Stopped once it has written a checkpoint: the partial file grows at each (its attributes are rewritten,
+  // and the file never reuses space), from the size it first had.
+  const std::string size = "$(stat -c %s .run.h5.partial)";
+  const std::string grew = "[ -s .run.h5.partial ] && { [ -n \"$first\" ] || first=" + size + "; [ " + size +
+                           " -gt \"$first\" ]; }";
+  Outcome stopped = lrfinder_meanwhile(args, grew, "kill -TERM $pid");
+  EXPECT_EQ(stopped.code, 75) << stopped.err;
+  std::int64_t done = 0;
+  {
+    ResultFile partial((dir_ / ".run.h5.partial").string());
+    done = partial.trials_done();
+    EXPECT_EQ(partial.summary().trials, done);
+  }
+  EXPECT_GT(done, 0);
+  EXPECT_LT(done, 400000);
+  Outcome o = lrfinder(args);
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_NE(
+      o.err.find("lrfinder: resuming .run.h5.partial after " + std::to_string(done) + " of 400000 trials"),
+      std::string::npos)
+      << o.err;
+  EXPECT_EQ(statistics_of("run.h5"), statistics_of("whole.h5"));
 }
 
 } // namespace

@@ -15,10 +15,11 @@
 
 namespace lrf::test {
 
-// Keeps everything a run writes, as whole arrays.
+// Keeps everything a run writes, as whole arrays (a reduced batch has none: it counts them).
 struct MemorySink : Sink {
   std::int64_t row = 0;
   Kept keeps; // kept(): the arrays not kept stay NaN
+  std::int64_t reduced_batches = 0;
   std::vector<double> loss, weight, lr, suggested_lr;
   std::vector<double> suggest; // [trial][rule]
   std::vector<std::int32_t> steps;
@@ -32,7 +33,11 @@ struct MemorySink : Sink {
     steps.resize(trials);
     status.resize(trials);
   }
-  void write(const Batch &b) override {
+  void write(const Batch &b, const Summary &) override {
+    if (b.reduced.on) {
+      ++reduced_batches;
+      return;
+    }
     // What a file keeps: each row up to the batch's longest trial; NaN beyond, as the file reads.
     const std::int64_t used = b.columns_used();
     for (std::int64_t i = 0; i < b.size(); ++i)

@@ -31,6 +31,8 @@ public:
 
   std::int64_t trials() const { return trials_; }
   std::int64_t answered() const { return answered_; }
+  // The sum of log10(lr) over the answers, in units of kLog10Unit (core/histogram.hpp).
+  Int128 sum_units() const { return sum_units_; }
   // numpy.percentile(answers, 100 q) (linear interpolation between order statistics), each answer read as
   // the geometric centre of its bin (within half a bin, 0.115%); NaN if none.
   double quantile(double q) const;

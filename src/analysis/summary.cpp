@@ -67,7 +67,51 @@ Summary::Group &Summary::group_of(Scan scan, double factor) {
   return groups_.front(); // not reached: the group was just inserted
 }
 
-void Summary::add(const Batch &batch) {
+Summary::Group &Summary::combo_group(const PlanCombo &combo) {
+  return group_of(combo.scan, combo.drawn ? kNaN : combo.factor);
+}
+
+void Summary::add_reduced(const Batch::Reduced &reduced, const std::vector<PlanCombo> &combos) {
+  if (rules_.size() != static_cast<std::size_t>(kRuleCount))
+    throw RunError("summary: reduced statistics hold " + std::to_string(kRuleCount) + " rules, not " +
+                   std::to_string(rules_.size()));
+  for (const StatsEntry &e : reduced.entries) {
+    const StatsKey k = stats_key_parts(e.key);
+    if (k.combo < 0 || k.combo >= static_cast<std::int64_t>(combos.size()))
+      throw RunError("summary: reduced statistics name plan combo " + std::to_string(k.combo) + " of " +
+                     std::to_string(combos.size()));
+    Group &g = combo_group(combos[static_cast<std::size_t>(k.combo)]);
+    if (k.slot == kStatusSlot) {
+      trials += e.count;
+      steps += static_cast<std::int64_t>(e.units);
+      status[static_cast<std::size_t>(k.bin)] += e.count;
+      g.status[static_cast<std::size_t>(k.bin)] += e.count;
+      continue;
+    }
+    const auto r = static_cast<std::size_t>(k.slot);
+    is_headline_[r] = is_headline_[r] && !k.differs;
+    Distribution &d = g.rules[r];
+    if (k.bin == kNoAnswerBin)
+      d.add_unanswered(e.count);
+    else
+      d.add_bin(k.bin, e.count, e.units);
+    if (k.slot == reduced.headline) {
+      if (k.bin == kNoAnswerBin)
+        headline_.add_unanswered(e.count);
+      else
+        headline_.add_bin(k.bin, e.count, e.units);
+    }
+  }
+  suggested = headline_.answered();
+}
+
+void Summary::add(const Batch &batch, const std::vector<PlanCombo> *combos) {
+  if (batch.reduced.on) {
+    if (!combos)
+      throw RunError("summary: a reduced batch without its plan's combos");
+    add_reduced(batch.reduced, *combos);
+    return;
+  }
   const auto n = static_cast<std::size_t>(batch.size());
   if (batch.suggest.size() != rules_.size())
     throw RunError("summary: the batch has " + std::to_string(batch.suggest.size()) + " rules, not " +
@@ -80,7 +124,10 @@ void Summary::add(const Batch &batch) {
     steps += batch.steps[i];
     ++status[static_cast<std::size_t>(batch.status[i])];
     headline_.add(batch.suggested_lr[i]);
-    Group &g = group_of(batch.scan[i], batch.factor[i]);
+    Group &g =
+        combos ? combo_group((*combos)[static_cast<std::size_t>(batch.first + static_cast<std::int64_t>(i)) %
+                                       combos->size()])
+               : group_of(batch.scan[i], batch.factor[i]);
     ++g.status[static_cast<std::size_t>(batch.status[i])];
     for (std::size_t r = 0; r < rules_.size(); ++r)
       g.rules[r].add(batch.suggest[r][i]);
@@ -111,6 +158,38 @@ void Summary::merge(const Summary &other) {
     for (std::size_t r = 0; r < rules_.size(); ++r)
       mine.rules[r].merge(g.rules[r]);
   }
+}
+
+void Summary::add_group(const Group &group) {
+  Group &mine = group_of(group.scan, group.factor);
+  for (std::size_t k = 0; k < mine.status.size(); ++k)
+    mine.status[k] += group.status[k];
+  for (std::size_t r = 0; r < rules_.size() && r < group.rules.size(); ++r)
+    mine.rules[r].merge(group.rules[r]);
+}
+
+void Summary::set_headline(const Distribution &headline, const std::vector<bool> &is_headline) {
+  headline_ = headline;
+  suggested = headline_.answered();
+  if (is_headline.size() == is_headline_.size())
+    is_headline_ = is_headline;
+}
+
+bool Summary::operator==(const Summary &o) const {
+  auto same_groups = [&] {
+    if (groups_.size() != o.groups_.size())
+      return false;
+    for (std::size_t k = 0; k < groups_.size(); ++k) {
+      const Group &a = groups_[k], &b = o.groups_[k];
+      if (a.scan != b.scan || std::memcmp(&a.factor, &b.factor, sizeof a.factor) != 0 ||
+          a.status != b.status || a.rules != b.rules)
+        return false;
+    }
+    return true;
+  };
+  return rules_ == o.rules_ && trials == o.trials && steps == o.steps && status == o.status &&
+         suggested == o.suggested && headline_ == o.headline_ && is_headline_ == o.is_headline_ &&
+         same_groups();
 }
 
 std::string Summary::headline_rule() const {

@@ -29,13 +29,24 @@ public:
 
   explicit Summary(std::vector<std::string> rules = rule_names());
   // A batch with the plan (scan, factor), steps, status, suggest and suggested_lr; no trajectories needed.
-  void add(const Batch &batch);
+  // With `combos` (the plan's, Plan::combos), each trial's group is its combo's (combo_group): a drawn
+  // scan is one group from its first trial. A reduced batch (batch.reduced.on) needs them: its entries
+  // name combos.
+  void add(const Batch &batch, const std::vector<PlanCombo> *combos = nullptr);
   void merge(const Summary &other);
+  // A group's counts and distributions, added to the group of its (scan, factor); for reading a
+  // summary back from a file (io/stats.hpp), with the totals below and set_headline.
+  void add_group(const Group &group);
+  // The headline's distribution, and for each rule whether its answers equalled the headline's in every
+  // trial.
+  void set_headline(const Distribution &headline, const std::vector<bool> &is_headline);
+  const std::vector<bool> &is_headline() const { return is_headline_; }
+  bool operator==(const Summary &other) const;
 
   std::int64_t trials = 0;
-  std::int64_t steps = 0;               // updates performed, all trials
+  std::int64_t steps = 0;                          // updates performed, all trials
   std::array<std::int64_t, kStatusCount> status{}; // by Status: diverged, completed, stalled, rose
-  std::int64_t suggested = 0;           // trials with a headline suggestion
+  std::int64_t suggested = 0;                      // trials with a headline suggestion
 
   // The q-quantile (0..1) of the headline suggestions (/trials/suggested_lr); NaN if none.
   double quantile(double q) const { return headline_.quantile(q); }
@@ -51,6 +62,8 @@ public:
 
 private:
   Group &group_of(Scan scan, double factor);
+  Group &combo_group(const PlanCombo &combo);
+  void add_reduced(const Batch::Reduced &reduced, const std::vector<PlanCombo> &combos);
   void insert(Group group);
 
   std::vector<std::string> rules_;

@@ -29,6 +29,9 @@ public:
   // chunk's rules right after its trials (the rows they read, kept or not, are still in cache or on the
   // device).
   virtual void run_and_suggest(const Problem &problem, Batch &batch, const RuleRun &rules) = 0;
+  // Whether run_and_suggest takes a reduced batch (batch.reduced.on: the plan made and the statistics
+  // reduced where the trials run, nothing a trial crossing back).
+  virtual bool reduces() const { return false; }
 };
 
 std::unique_ptr<Backend> make_serial_backend();

@@ -1,5 +1,6 @@
 // `lrfinder merge -o all.h5 shard_*.h5`: the shards of one run into one result, checked first: same
-// settings, every trial covered once. A copy by default, or HDF5 virtual datasets over the shards.
+// settings, every trial covered once. A copy by default, or HDF5 virtual datasets over the shards; of
+// statistics-only shards (--save stats), the sum of their statistics.
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
 #include "core/errors.hpp"
@@ -93,21 +94,37 @@ int run_merge(const MergeOptions &o) {
   info.version = LRF_VERSION;
   info.command_line = "merge of " + std::to_string(shards.size()) + " shards";
   const Problem &problem = first.problem();
-  if (o.virtual_datasets) {
+  const bool stats_only = !info.storage.rows;
+  if (stats_only && o.virtual_datasets)
+    throw InputError("--virtual: the shards are statistics-only (--save stats) and hold no datasets to map; "
+                     "merge them without --virtual");
+  if (stats_only) {
+    // Statistics add up exactly (integer counts and sums): the merge is their sum.
+    Summary all;
+    for (const auto &s : shards)
+      all.merge(s->summary());
+    H5Writer writer(o.output, problem, TrialRange{0, total, total}, info,
+                    WriteOptions{false, o.overwrite, 0});
+    Batch batch;
+    batch.count = total;
+    writer.write(batch, all);
+    writer.commit();
+  } else if (o.virtual_datasets) {
     std::vector<VirtualSource> sources;
     for (const auto &s : shards)
       sources.push_back({source_name(o.output, s->path()), s->range()});
     write_virtual(o.output, problem, info, total, sources, o.overwrite);
   } else {
     const std::int64_t block = default_batch(problem, total);
-    H5Writer writer(o.output, problem, TrialRange{0, total, total}, info, WriteOptions{false, o.overwrite, block});
+    H5Writer writer(o.output, problem, TrialRange{0, total, total}, info,
+                    WriteOptions{false, o.overwrite, block});
     Batch batch;
     for (const auto &s : shards)
       for (std::int64_t row = 0; row < s->range().count; row += block) {
         if (g_signal)
           throw RunError("interrupted");
         s->read(row, std::min(block, s->range().count - row), batch, true);
-        writer.write(batch);
+        writer.write(batch, Summary()); // a file of rows reads its statistics from them
       }
     writer.commit();
   }

@@ -189,7 +189,8 @@ void setup_run_options(CLI::App &app, RunOptions &o) {
              "K/N: run the K-th of N equal parts of the trials (default in a SLURM job array: its task)", "")
       ->each([&o](const std::string &) { o.shard_given = true; });
   add_parsed(app, "--save", o.storage, parse_save, "LIST|none",
-             "trajectories to keep: a list of loss, weight, lr; or none (per-trial results only)",
+             "trajectories to keep: a list of loss, weight, lr; none (per-trial results only); or stats (the "
+             "statistics only, no per-trial rows: for runs of any size)",
              o.storage.save_text());
   add_parsed(app, "--precision", o.storage, parse_precision, "f64|f32",
              "how trajectories are stored: f64 or f32 (compute is always f64)", o.storage.precision_text());
@@ -251,7 +252,7 @@ int run_run(RunOptions o, const std::string &cmdline) {
   problem.set_numpy_sum(o.numpy_sum);
   Plan plan(plan_options);
   const TrialRange range = shard_range(plan.size(), shard);
-  check_size(problem, o.batch, range, Kept{o.storage.loss, o.storage.weight, o.storage.lr});
+  check_size(problem, o.batch, range, Kept{o.storage.loss, o.storage.weight, o.storage.lr, o.storage.rows});
 
   std::string note;
   auto backend = make_backend(o.backend, o.backend_options, &note);

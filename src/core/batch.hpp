@@ -1,6 +1,8 @@
 // The problem every trial shares, and a batch of trials: the plan going in, trajectories and summaries out.
 #pragma once
 
+#include "core/plan_view.hpp"
+#include "core/reduced.hpp"
 #include "core/trial.hpp"
 
 #include <algorithm>
@@ -31,9 +33,11 @@ constexpr const char *numpy_sum_name(NumpySum s) {
 }
 
 // Which trajectories a batch holds (what its sink keeps, --save): the rules need loss and lr, but a backend
-// that runs them in the same pass keeps those rows only as long as a chunk of trials is in flight.
+// that runs them in the same pass keeps those rows only as long as a chunk of trials is in flight. rows:
+// whether the sink keeps per-trial rows at all (--save stats keeps only the statistics).
 struct Kept {
   bool loss = true, weight = true, lr = true;
+  bool rows = true;
   int arrays() const { return int{loss} + int{weight} + int{lr}; }
 };
 
@@ -62,6 +66,17 @@ struct Problem {
 // Trials [first, first + size()) of a run. Trajectories are row-major: trial i's step k at [i * row + k].
 struct Batch {
   std::int64_t first = 0;
+  std::int64_t count = 0; // trials in the batch
+
+  // A statistics-only batch (--save stats) on a backend that reduces where it runs (Backend::reduces):
+  // no per-trial array is filled or read. The backend makes each trial's plan from `plan` and appends the
+  // batch's statistics to `entries` (core/reduced.hpp), in any order.
+  struct Reduced {
+    bool on = false;
+    PlanView plan{};
+    int headline = 0; // the rule the entries' `differs` bit compares with
+    std::vector<StatsEntry> entries;
+  } reduced;
 
   // The plan, filled before a backend runs.
   std::vector<double> start_weight;
@@ -78,7 +93,7 @@ struct Batch {
   std::vector<std::vector<double>> suggest;
   std::vector<double> suggested_lr;
 
-  std::int64_t size() const { return static_cast<std::int64_t>(start_weight.size()); }
+  std::int64_t size() const { return count; }
 
   // Sizes the output arrays for the current plan (keeps capacity between batches); an array not kept
   // stays empty, and no backend records it in the batch.

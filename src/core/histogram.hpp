@@ -19,6 +19,7 @@ constexpr std::int64_t kBins = std::int64_t{kHighDecade - kLowDecade} * kBinsPer
 // shards) gives the same bits.
 constexpr double kLog10Unit = 0x1p-52;
 __extension__ typedef __int128 Int128; // such sums: 2^61 an answer, 2^66 answers before one could overflow
+__extension__ typedef unsigned __int128 UInt128; // its two 64-bit halves, as a file stores them
 
 struct AnswerBin {
   std::int64_t bin;   // 0 .. kBins-1

@@ -42,6 +42,8 @@ PlanView Plan::view() const {
 
 void Plan::fill(std::int64_t first, std::int64_t count, Batch &batch) const {
   batch.first = first;
+  batch.count = count;
+  batch.reduced.on = false;
   batch.start_weight.resize(static_cast<std::size_t>(count));
   batch.scan.resize(static_cast<std::size_t>(count));
   batch.factor.resize(static_cast<std::size_t>(count));

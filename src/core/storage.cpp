@@ -5,6 +5,8 @@
 namespace lrf {
 
 std::string Storage::save_text() const {
+  if (!rows)
+    return "stats";
   std::string s;
   for (auto [keep, name] : {std::pair{loss, "loss"}, std::pair{weight, "weight"}, std::pair{lr, "lr"}})
     if (keep)
@@ -23,13 +25,14 @@ std::string Storage::compress_text() const {
 std::string parse_save(const std::string &text, Storage &storage) {
   Storage s = storage;
   s.loss = s.weight = s.lr = false;
-  if (text != "none")
+  s.rows = text != "stats";
+  if (text != "none" && text != "stats")
     for (std::size_t at = 0;;) {
       auto comma = text.find(',', at);
       const std::string name = text.substr(at, comma - at);
       bool *flag = name == "loss" ? &s.loss : name == "weight" ? &s.weight : name == "lr" ? &s.lr : nullptr;
       if (!flag)
-        return "'" + name + "' in '" + text + "' is not loss, weight or lr (or none)";
+        return "'" + name + "' in '" + text + "' is not loss, weight or lr (or none, or stats)";
       *flag = true;
       if (comma == std::string::npos)
         break;

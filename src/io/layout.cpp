@@ -18,13 +18,14 @@ void write_contiguous(hid_t file, const char *name, const std::vector<double> &v
 
 } // namespace
 
-
 std::vector<Column> result_columns(const Storage &storage) {
   using F = Column::Field;
   const hid_t f64 = H5T_IEEE_F64LE, u8 = H5T_STD_U8LE, i32 = H5T_STD_I32LE;
   const hid_t d = H5T_NATIVE_DOUBLE;
   const hid_t traj = storage.f32 ? H5T_IEEE_F32LE : H5T_IEEE_F64LE;
   std::vector<Column> c;
+  if (!storage.rows)
+    return c;
   if (storage.loss)
     c.push_back({"/loss", traj, d, true, "", "", F::loss});
   if (storage.weight)
@@ -84,11 +85,6 @@ void *column_data(const Column &c, Batch &b) {
   return const_cast<void *>(column_data(c, static_cast<const Batch &>(b)));
 }
 
-const std::vector<std::string> &result_groups() {
-  static const std::vector<std::string> groups{"/trials", "/trials/suggest", "/data"};
-  return groups;
-}
-
 void write_run_attributes(hid_t f, const Problem &problem, const OutputInfo &info, const TrialRange &range,
                           std::int64_t done) {
   const RunConfig &c = problem.config;
@@ -118,8 +114,11 @@ void write_run_attributes(hid_t f, const Problem &problem, const OutputInfo &inf
   h5::write_attr(f, "compress", info.storage.compress_text());
 }
 
-void write_groups_and_data(hid_t f, const Problem &problem) {
-  for (const std::string &g : result_groups()) {
+void write_groups_and_data(hid_t f, const Problem &problem, const Storage &storage) {
+  std::vector<std::string> groups{"/data"};
+  if (storage.rows)
+    groups.insert(groups.begin(), {"/trials", "/trials/suggest"});
+  for (const std::string &g : groups) {
     h5::Id group(H5Gcreate2(f, g.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
     if (!group)
       throw RunError("group " + g);
@@ -130,6 +129,8 @@ void write_groups_and_data(hid_t f, const Problem &problem) {
 
 void size_batch(Batch &b, std::int64_t count, std::int64_t row) {
   const auto n = static_cast<std::size_t>(count);
+  b.count = static_cast<std::int64_t>(n);
+  b.reduced.on = false;
   b.start_weight.resize(n);
   b.scan.resize(n);
   b.factor.resize(n);

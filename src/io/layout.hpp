@@ -44,17 +44,14 @@ const void *column_data(const Column &column, const Batch &batch);
 void *column_data(const Column &column, Batch &batch);
 
 // Every column a file of this storage holds, in file order; /trials/suggest/<rule> for each rule of
-// rule_names().
+// rule_names(). None for a statistics-only file (storage.rows false: io/stats.hpp).
 std::vector<Column> result_columns(const Storage &storage = Storage{});
-
-// The groups the columns live in, parents first.
-const std::vector<std::string> &result_groups();
 
 // The root attributes of a file that holds `range` of a run, `done` of them written.
 void write_run_attributes(hid_t file, const Problem &problem, const OutputInfo &info, const TrialRange &range,
                           std::int64_t done);
-// The groups of the layout, then /data/x and /data/y.
-void write_groups_and_data(hid_t file, const Problem &problem);
+// The groups the columns of this storage live in (parents first), then /data/x and /data/y.
+void write_groups_and_data(hid_t file, const Problem &problem, const Storage &storage);
 
 // Sizes every array of `batch` for `count` trials of `row` steps, plan arrays included.
 void size_batch(Batch &batch, std::int64_t count, std::int64_t row);

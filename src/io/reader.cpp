@@ -2,6 +2,7 @@
 
 #include "core/errors.hpp"
 #include "io/layout.hpp"
+#include "io/stats.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -101,12 +102,17 @@ ResultFile::ResultFile(const std::string &path, bool writer_is_us) : path_(path)
   problem_.sum_block = block;
   for (const Column &c : result_columns(info_.storage)) {
     // A file of an lrfinder whose rules were others: say so, rather than that it is no result at all.
-    if (!h5::exists(f, c.path) && c.path.rfind("/trials/suggest/", 0) == 0 && h5::exists(f, "/trials/suggest/steep"))
-      throw InputError(path + ": written by lrfinder " + (info_.version.empty() ? "(unknown)" : info_.version) +
+    if (!h5::exists(f, c.path) && c.path.rfind("/trials/suggest/", 0) == 0 &&
+        h5::exists(f, "/trials/suggest/steep"))
+      throw InputError(path + ": written by lrfinder " +
+                       (info_.version.empty() ? "(unknown)" : info_.version) +
                        ", whose suggestion rules are not this version's (no " + c.path +
                        "); run it again with this lrfinder");
     need(h5::exists(f, c.path), c.path.c_str());
   }
+  if (!info_.storage.rows && !stats_group_of(f, done_))
+    throw InputError(path + ": not an lrfinder result (no statistics of its " + std::to_string(done_) +
+                     " trials: a statistics-only file holds them in /stats)");
   check_virtual_sources();
 }
 
@@ -144,7 +150,8 @@ void ResultFile::check_virtual_sources() const {
   for (const std::string &name : virtual_sources()) {
     struct stat st {};
     if (::stat(name.c_str(), &st) != 0)
-      throw InputError(path_ + ": its shard " + name + " is missing (a virtual merge reads its shards in place)");
+      throw InputError(path_ + ": its shard " + name +
+                       " is missing (a virtual merge reads its shards in place)");
     if (st.st_dev == self.st_dev && st.st_ino == self.st_ino)
       throw InputError(path_ + ": a virtual merge that maps itself, not a result");
     const ResultFile shard(name);
@@ -162,6 +169,14 @@ Summary ResultFile::summary(std::int64_t trials) const {
     trials = done_;
   Summary summary;
   summary.set_headline_rule(info_.suggest);
+  if (!info_.storage.rows) {
+    const char *group = stats_group_of(file_.get(), trials);
+    const std::string problem = group ? read_stats(file_.get(), group, info_.suggest, summary)
+                                      : "no statistics of " + std::to_string(trials) + " trials";
+    if (!problem.empty())
+      throw InputError(path_ + ": " + problem);
+    return summary;
+  }
   Batch batch;
   constexpr std::int64_t kBlock = std::int64_t{1} << 20;
   for (std::int64_t row = 0; row < trials; row += kBlock) {
@@ -172,6 +187,8 @@ Summary ResultFile::summary(std::int64_t trials) const {
 }
 
 void ResultFile::read(std::int64_t row, std::int64_t count, Batch &batch, bool trajectories) const {
+  if (!info_.storage.rows)
+    throw InputError(path_ + ": a statistics-only file (--save stats) holds no per-trial rows");
   const std::int64_t cols = problem_.row_length();
   size_batch(batch, count, trajectories ? cols : 0);
   batch.first = range_.first + row;

@@ -29,9 +29,11 @@ public:
 
   // Rows [row, row + count) of the file (trials range().first + row ..) into `batch`, batch.first set to
   // the trial index in the run. With trajectories = false only the per-trial datasets are read.
+  // InputError for a statistics-only file (info().storage.rows false), which has none.
   void read(std::int64_t row, std::int64_t count, Batch &batch, bool trajectories) const;
 
-  // The statistics of the first `trials` trials (all done, by default), read in blocks of a million.
+  // The statistics of the first `trials` trials (all done, by default), read in blocks of a million; of a
+  // statistics-only file, its /stats (of all its trials only).
   Summary summary(std::int64_t trials = -1) const;
 
 private:

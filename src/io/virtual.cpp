@@ -23,7 +23,7 @@ void write_virtual(const std::string &final_path, const Problem &problem, const 
   try {
     const hid_t f = file.get();
     write_run_attributes(f, problem, info, TrialRange{0, total, total}, total);
-    write_groups_and_data(f, problem);
+    write_groups_and_data(f, problem, info.storage);
     const auto cols = static_cast<hsize_t>(problem.row_length());
     for (const Column &c : result_columns(info.storage)) {
       const int rank = c.per_step ? 2 : 1;

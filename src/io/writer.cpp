@@ -2,6 +2,7 @@
 
 #include "core/errors.hpp"
 #include "io/layout.hpp"
+#include "io/stats.hpp"
 #include "run/runner.hpp"
 
 #include <algorithm>
@@ -140,8 +141,12 @@ H5Writer::H5Writer(std::string final_path, const Problem &problem, TrialRange ra
       overwrite_(options.overwrite), columns_(result_columns(storage_)) {
   const bool resume = options.resume;
   const std::int64_t batch = options.batch > 0 ? options.batch : default_batch(problem, range.count, kept());
-  chunk_rows_ = std::max<std::int64_t>(
-      1, std::min(storage_.trajectories() ? chunk_trials(storage_.f32 ? 4 : 8) : kWholeChunkTrials, batch));
+  chunk_rows_ =
+      !storage_.rows
+          ? 1
+          : std::max<std::int64_t>(
+                1, std::min(storage_.trajectories() ? chunk_trials(storage_.f32 ? 4 : 8) : kWholeChunkTrials,
+                            batch));
   if (partial_.existing() && resume && open_partial(info))
     return;
   if (partial_.existing() && resume_note_.empty())
@@ -198,7 +203,20 @@ bool H5Writer::open_partial(const OutputInfo &info) {
       return false;
     }
   }
-  chunk_rows_ = chunk_rows_of(sets_.back()); // the file's own, whatever this run's batch
+  if (!storage_.rows) {
+    stats_ = Summary();
+    stats_.set_headline_rule(info.suggest);
+    const char *at = stats_group_of(f, done);
+    const std::string problem = at ? read_stats(f, at, info.suggest, stats_) : "no statistics of its trials";
+    if (!problem.empty()) {
+      resume_note_ = "discarding " + partial_path_ + ": " + problem + " (damaged?)";
+      close_all();
+      return false;
+    }
+    stats_at_ = at;
+  } else {
+    chunk_rows_ = chunk_rows_of(sets_.back()); // the file's own, whatever this run's batch
+  }
   // The checkpoint must hold what it claims: every trial before `done` written (no fill value in steps and
   // status, which a changed trials_done would show), and the last chunks, the ones a killed run may have
   // been rewriting, readable through their checksums. Where only those are damaged, the run resumes from
@@ -245,11 +263,17 @@ void H5Writer::create(const Problem &problem, const OutputInfo &info) {
   try {
     const hid_t f = file_.get();
     write_run_attributes(f, problem, info, range_, 0);
-    write_groups_and_data(f, problem);
+    write_groups_and_data(f, problem, storage_);
     const auto n = static_cast<hsize_t>(range_.count), cols = static_cast<hsize_t>(row_);
     for (const Column &col : columns_) {
       make_dataset(f, col, n, col.per_step ? cols : 0, static_cast<hsize_t>(chunk_rows_), storage_.deflate);
       sets_.push_back(open_dataset(f, col));
+    }
+    if (!storage_.rows) {
+      stats_ = Summary();
+      stats_.set_headline_rule(info.suggest);
+      write_stats(f, kStatsGroup, stats_);
+      stats_at_ = kStatsGroup;
     }
     if (H5Fflush(f, H5F_SCOPE_LOCAL) < 0)
       throw RunError("flush failed (disk full?)");
@@ -275,7 +299,7 @@ H5Writer::~H5Writer() {
   }
 }
 
-void H5Writer::write(const Batch &b) {
+void H5Writer::write(const Batch &b, const Summary &stats) {
   h5::quiet_errors(); // the run writes from a thread of its own
   try {
     const std::int64_t at = b.first - range_.first;
@@ -301,6 +325,13 @@ void H5Writer::write(const Batch &b) {
         lo = hi;
       }
     }
+    if (!storage_.rows) {
+      // The other group than the last checkpoint's: a run killed while writing it keeps that one.
+      stats_.merge(stats);
+      const char *next = stats_at_ == kStatsGroup ? kStatsNext : kStatsGroup;
+      write_stats(file_.get(), next, stats_);
+      stats_at_ = next;
+    }
     done_ = at + b.size();
     // The checkpoint: the data on disk first, then the count that says it is there.
     checkpoint_sync();
@@ -319,6 +350,15 @@ void H5Writer::checkpoint_sync() {
 }
 
 void H5Writer::commit() {
+  if (stats_at_) {
+    try {
+      keep_stats(file_.get(), stats_at_);
+    } catch (const RunError &e) {
+      close_all();
+      partial_.remove();
+      fail(partial_path_, e.what());
+    }
+  }
   if (!close_all() || !partial_.sync()) {
     partial_.remove();
     fail(partial_path_, "closing the file failed (disk full?)");

@@ -1,5 +1,6 @@
-// The HDF5 output: every trajectory and per-trial summary, written batch by batch to a partial file in the
-// output's folder (.NAME.partial, io/partial.hpp) and published under the final name only when complete.
+// The HDF5 output: every trajectory and per-trial summary (or, --save stats, the statistics alone:
+// io/stats.hpp), written batch by batch to a partial file in the output's folder (.NAME.partial,
+// io/partial.hpp) and published under the final name only when complete.
 // After each batch the partial file is flushed and synced, then records how many trials it holds: a run
 // that is stopped or killed continues from there when started again with the same command (resume).
 #pragma once
@@ -45,10 +46,11 @@ public:
   // What happened to an earlier partial file: "" (none), or a sentence for the user.
   const std::string &resume_note() const { return resume_note_; }
 
-  // Writes the batch (trials batch.first.. of the run, in order) and checkpoints.
-  void write(const Batch &batch) override;
+  // Writes the batch (trials batch.first.. of the run, in order), or in a statistics-only file adds its
+  // statistics to the file's, and checkpoints.
+  void write(const Batch &batch, const Summary &stats) override;
   std::int64_t batch_multiple() const override { return chunk_rows_; }
-  Kept kept() const override { return Kept{storage_.loss, storage_.weight, storage_.lr}; }
+  Kept kept() const override { return Kept{storage_.loss, storage_.weight, storage_.lr, storage_.rows}; }
   // Closes the file, syncs it to disk and publishes it under the final name (PartialFile::publish).
   void commit();
   // Closes the file and leaves it under its partial name, to be resumed.
@@ -75,6 +77,9 @@ private:
   h5::Id file_;
   std::vector<Column> columns_; // result_columns(storage_), in file order
   std::vector<h5::Id> sets_;    // their datasets, in the same order
+  // A statistics-only file: the statistics of its trials so far, and the group that holds them on disk.
+  Summary stats_;
+  const char *stats_at_ = nullptr;
 };
 
 } // namespace lrf

@@ -25,7 +25,14 @@ RunResult run_trials(const Problem &problem, const Plan &plan, Backend &backend,
   const auto start = clock::now();
   const std::int64_t end = control.end < 0 ? plan.size() : control.end;
   const std::int64_t total = end - control.begin;
-  std::int64_t batch_size = control.batch > 0 ? control.batch : default_batch(problem, total, sink.kept());
+  // A sink without rows (--save stats) groups trials by the plan's combos (a drawn scan is one group), and
+  // a backend that reduces where it runs then returns each batch's statistics, not its trials.
+  const std::vector<PlanCombo> *combos =
+      !sink.kept().rows && plan.explicit_trials().empty() ? &plan.combos() : nullptr;
+  const bool reduce = combos && control.suggest && backend.reduces();
+  std::int64_t batch_size = control.batch > 0 ? control.batch
+                            : reduce          ? std::min(kReducedBatch, std::max<std::int64_t>(total, 1))
+                                              : default_batch(problem, total, sink.kept());
   if (const std::int64_t multiple = sink.batch_multiple(); batch_size > multiple)
     batch_size -= batch_size % multiple;
   RunResult result;
@@ -40,11 +47,15 @@ RunResult run_trials(const Problem &problem, const Plan &plan, Backend &backend,
       draining.get(); // rethrows the sink's error
   };
   auto drain = [&](Batch &batch) {
-    batch.suggested_lr = batch.suggest[headline];
-    batch.pad_tails(problem.row_length());
-    result.summary.add(batch);
+    Summary stats;
+    if (!batch.reduced.on) {
+      batch.suggested_lr = batch.suggest[headline];
+      batch.pad_tails(problem.row_length());
+    }
+    stats.add(batch, combos);
+    result.summary.merge(stats);
     const auto t = clock::now();
-    sink.write(batch);
+    sink.write(batch, stats);
     result.write_seconds += seconds_since(t);
     if (control.progress)
       control.progress(batch.first + batch.size() - control.begin, total, seconds_since(start));
@@ -57,9 +68,18 @@ RunResult run_trials(const Problem &problem, const Plan &plan, Backend &backend,
         throw Stopped(control.signal->load());
       }
       Batch &batch = batches[next];
-      plan.fill(first, std::min(batch_size, end - first), batch);
-      batch.size_outputs(problem.row_length(), sink.kept());
-      size_suggestions(batch);
+      if (reduce) {
+        batch.first = first;
+        batch.count = std::min(batch_size, end - first);
+        batch.reduced.on = true;
+        batch.reduced.plan = plan.view();
+        batch.reduced.headline = static_cast<int>(headline);
+        batch.reduced.entries.clear();
+      } else {
+        plan.fill(first, std::min(batch_size, end - first), batch);
+        batch.size_outputs(problem.row_length(), sink.kept());
+        size_suggestions(batch);
+      }
       const auto t = clock::now();
       if (control.suggest) {
         backend.run_and_suggest(problem, batch, rules);

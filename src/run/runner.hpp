@@ -20,7 +20,7 @@ struct Stopped : std::runtime_error {
 };
 
 struct RunResult {
-  Summary summary;
+  Summary summary;            // of the trials this run ran
   double compute_seconds = 0; // backend time: the trials and their suggestion rules
   double write_seconds = 0;   // sink time
   double total_seconds = 0;
@@ -31,6 +31,9 @@ struct RunResult {
 // where that fits (whole chunks of the file).
 constexpr std::int64_t kMaxDefaultBatch = std::int64_t{1} << 17;
 std::int64_t default_batch(const Problem &problem, std::int64_t trials, const Kept &kept = Kept{});
+// Trials per batch of a statistics-only run on a backend that reduces where it runs: the host holds nothing
+// a trial, and each batch is one checkpoint.
+constexpr std::int64_t kReducedBatch = std::int64_t{1} << 24;
 
 struct RunControl {
   std::int64_t batch = 0; // trials per batch, 0 = default_batch; rounded down to the sink's batch_multiple()
