@@ -30,7 +30,7 @@
 //                      measured in the cpu backend's build (fp64_peak.cpp). Above 1 is flagged: the probe
 //                      would be wrong.
 //
-// The rows BACKEND/stream: see bm_stream.
+// The rows BACKEND/stream: see bm_stream; BACKEND/stats: see bm_stats.
 //
 // The row suggest/cpu times the cpu backend's trials with every suggestion rule of every trial
 // (Backend::run_and_suggest, the rules on each chunk as it ends) over one batch of the seed workload; its
@@ -402,6 +402,33 @@ bool add_gpu_context() {
 #endif
 }
 
+// BACKEND/stats: a `--save stats` run of the seed workload from start to a complete file of its statistics
+// (on a GPU the trials make their own plan and the statistics are reduced there); counters trials, steps and
+// fp64_ops, rates per second of the whole run.
+void bm_stats(benchmark::State &state, BackendKind kind) {
+  try {
+    const Problem &problem = g_bench.problem(Workload{100, 500, false, {}, {}, {}});
+    const Plan plan = make_plan(state.range(1));
+    Backend &backend = g_bench.backend(kind);
+    Storage stats;
+    parse_save("stats", stats);
+    std::int64_t trials = 0, steps = 0;
+    for (auto _ : state) {
+      const Measure m = run_once(problem, plan, backend, true, stats);
+      state.SetIterationTime(m.seconds);
+      trials += m.trials;
+      steps += m.steps;
+    }
+    using benchmark::Counter;
+    state.counters["trials"] = Counter(static_cast<double>(trials), Counter::kIsRate);
+    state.counters["steps"] = Counter(static_cast<double>(steps), Counter::kIsRate);
+    state.counters["fp64_ops"] = Counter(4.0 * 100 * static_cast<double>(steps + trials), Counter::kIsRate);
+    state.SetLabel(backend.device());
+  } catch (const std::exception &e) {
+    state.SkipWithError(e.what());
+  }
+}
+
 void add_context() {
   const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
   benchmark::AddCustomContext("lrfinder_version", LRF_VERSION);
@@ -441,6 +468,16 @@ void register_rows(bool gpu) {
       for (std::int64_t t : kind == BackendKind::cuda ? std::vector<std::int64_t>{1000000, 10000000}
                                                       : std::vector<std::int64_t>{1000000})
         benchmark::RegisterBenchmark((name + "/stream").c_str(), bm_stream, kind)
+            ->Args({100, t, 500})
+            ->ArgNames({"points", "trials", "epochs"})
+            ->UseManualTime()
+            ->Iterations(1)
+            ->Unit(benchmark::kMillisecond);
+  for (const auto &[kind, name] : kinds)
+    if (kind != BackendKind::serial)
+      for (std::int64_t t : kind == BackendKind::cuda ? std::vector<std::int64_t>{10000000, 100000000}
+                                                      : std::vector<std::int64_t>{1000000})
+        benchmark::RegisterBenchmark((name + "/stats").c_str(), bm_stats, kind)
             ->Args({100, t, 500})
             ->ArgNames({"points", "trials", "epochs"})
             ->UseManualTime()

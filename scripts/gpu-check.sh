@@ -10,8 +10,8 @@
 # configures and builds it (needs CMake, ninja, nvcc, HDF5, CLI11 and GoogleTest here). Then:
 #   1. the gpu-labelled tests (ctest -L gpu, or the test binary itself when the build came from elsewhere);
 #   2. `lrfinder run` on the seed workload (half linear 5e-4, half exp 1.1) on the serial, cpu and cuda
-#      backends (cuda also with --save none at 10x the trials, and --save loss), and the cuda backend on
-#      denser data (4096 and 20011 points);
+#      backends (cuda also with --save none at 10x the trials, --save loss, and --save stats at 1e8 trials,
+#      then 1e9 where 1e8 took under 12 s), and the cuda backend on denser data (4096 and 20011 points);
 #   3. lrfinder-bench with JSON out, where the build has it;
 #   4. a short table, printed last.
 # Logs, run summaries and JSON go to $OUT when set, else BUILD_DIR/gpu-check. HDF5 outputs go to a scratch
@@ -106,6 +106,15 @@ if [ "$gpu" = 1 ]; then
   run seed-cuda 100 cuda "$cuda_trials"
   run seed-cuda-none 100 cuda $((10 * cuda_trials)) --save none
   run seed-cuda-loss 100 cuda "$cuda_trials" --save loss
+  # Statistics only: the plan made and the statistics reduced on the GPU. 1e9 trials only where 1e8 took
+  # under 12 s (the goal: 1e9 in under 10 s).
+  run seed-cuda-stats 100 cuda 100000000 --save stats
+  if awk '/^  compute / { for (i = 1; i <= NF; i++) if ($i == "total") { x = $(i + 1); sub(/s\)?$/, "", x) } }
+          END { exit !(x > 0 && x < 12) }' "$out/run-seed-cuda-stats.txt"; then
+    run seed-cuda-stats-1e9 100 cuda 1000000000 --save stats
+  else
+    say "run seed-cuda-stats-1e9 skipped: 1e8 trials took 12 s or more"
+  fi
   run dense4096-cuda 4096 cuda 50000 --epochs 200 --data "$scratch/dense4096.csv"
   run dense20011-cuda 20011 cuda 10000 --epochs 200 --data "$scratch/dense20011.csv"
 fi

@@ -75,6 +75,10 @@ def check(path):
         base_lr, epochs, diverge = (f.attrs[k].item() for k in ("base_lr", "epochs", "diverge"))
         stop_factor = f.attrs["stop_factor"].item() if "stop_factor" in f.attrs else 0.0
         block = int(f.attrs["sum_block"])
+        if "/trials" not in f:
+            print(f"reference: {path}: a statistics-only file (--save stats) holds no trials to check",
+                  file=sys.stderr)
+            return 2
         t = f["/trials"]
         w0s, scans, factors = t["start_weight"][...], t["scan"][...], t["factor"][...]
         steps, status = t["steps"][...], t["status"][...]
