@@ -24,7 +24,9 @@
 // and, as plain numbers:
 //   speedup_vs_serial  (non-serial rows) steps/s over the serial backend's steps/s on the same workload,
 //                      arithmetic and trials, measured in the same process (Bench::serial_reference)
-//   peak_share         (CPU rows) fp64_ops/s over the measured fp64 peak of the cores the row runs on, for
+//   peak_share         (cuda rows) fp64_ops/s over the GPUs' fp64 peak (context fp64_peak_gpu_ops: SMs x
+//                      clock x fp64 units an SM, from cudaGetDeviceProperties; x2 for fma rows);
+//                      (CPU rows) fp64_ops/s over the measured fp64 peak of the cores the row runs on, for
 //                      the row's arithmetic: the context's fp64_peak_cpu_flops (multiply then add) or
 //                      fp64_fma_peak_cpu_flops (fused), every core, * threads used / hardware threads,
 //                      measured in the cpu backend's build (fp64_peak.cpp). Above 1 is flagged: the probe
@@ -178,6 +180,7 @@ Measure run_once(const Problem &problem, const Plan &plan, Backend &backend, boo
 struct Bench {
   int cpu_threads = 0;     // --threads; 0 = every core
   Fp64Peak peak, fma_peak; // multiply then add; fused multiply-adds
+  double gpu_peak_ops = 0; // every GPU's fp64 multiplies or adds a second (DeviceInfo::fp64_peak_ops)
   std::map<std::tuple<std::int64_t, std::int32_t, Arith>, Problem> problems;
   std::map<BackendKind, std::unique_ptr<Backend>> backends;
   std::map<std::string, double> serial_steps_per_s;
@@ -288,6 +291,9 @@ void bm_run(benchmark::State &state, Workload w, BackendKind kind) {
     if (serial > 0)
       state.counters["speedup_vs_serial"] = static_cast<double>(total.steps) / total.seconds / serial;
     std::string label = backend.device();
+    if (kind == BackendKind::cuda && g_bench.gpu_peak_ops > 0) // an FMA instruction does 2 of fp64_ops
+      state.counters["peak_share"] =
+          ops / total.seconds / (g_bench.gpu_peak_ops * (w.arith == Arith::fma ? 2 : 1));
     if (kind != BackendKind::cuda && g_bench.peak.flops > 0) {
       const double share = ops / total.seconds / g_bench.peak_of(kind, w.arith);
       state.counters["peak_share"] = share;
@@ -383,7 +389,11 @@ bool add_gpu_context() {
     sms += sep + std::to_string(info.sms);
     clocks += sep + std::to_string(info.clock_mhz);
     memory += sep + number(static_cast<double>(info.memory_bytes) / (1 << 30));
+    g_bench.gpu_peak_ops += info.fp64_peak_ops();
   }
+  benchmark::AddCustomContext("fp64_peak_gpu_ops", number(g_bench.gpu_peak_ops));
+  benchmark::AddCustomContext("fp64_peak_gpu_method",
+                              "SMs x clock x fp64 units an SM, every GPU, from cudaGetDeviceProperties");
   benchmark::AddCustomContext("gpu", names);
   benchmark::AddCustomContext("gpu_count", std::to_string(count));
   benchmark::AddCustomContext("gpu_compute_capability", cc);
@@ -404,7 +414,7 @@ bool add_gpu_context() {
 
 // BACKEND/stats: a `--save stats` run of the seed workload from start to a complete file of its statistics
 // (on a GPU the trials make their own plan and the statistics are reduced there); counters trials, steps and
-// fp64_ops, rates per second of the whole run.
+// fp64_ops, rates per second of the whole run, and on a GPU peak_share.
 void bm_stats(benchmark::State &state, BackendKind kind) {
   try {
     const Problem &problem = g_bench.problem(Workload{100, 500, false, {}, {}, {}});
@@ -413,16 +423,21 @@ void bm_stats(benchmark::State &state, BackendKind kind) {
     Storage stats;
     parse_save("stats", stats);
     std::int64_t trials = 0, steps = 0;
+    double seconds = 0;
     for (auto _ : state) {
       const Measure m = run_once(problem, plan, backend, true, stats);
       state.SetIterationTime(m.seconds);
+      seconds += m.seconds;
       trials += m.trials;
       steps += m.steps;
     }
     using benchmark::Counter;
     state.counters["trials"] = Counter(static_cast<double>(trials), Counter::kIsRate);
     state.counters["steps"] = Counter(static_cast<double>(steps), Counter::kIsRate);
-    state.counters["fp64_ops"] = Counter(4.0 * 100 * static_cast<double>(steps + trials), Counter::kIsRate);
+    const double ops = 4.0 * 100 * static_cast<double>(steps + trials);
+    state.counters["fp64_ops"] = Counter(ops, Counter::kIsRate);
+    if (kind == BackendKind::cuda && g_bench.gpu_peak_ops > 0)
+      state.counters["peak_share"] = ops / seconds / g_bench.gpu_peak_ops;
     state.SetLabel(backend.device());
   } catch (const std::exception &e) {
     state.SkipWithError(e.what());

@@ -136,6 +136,7 @@ private:
       DeviceGuard guard(dev.ordinal);
       try {
         const std::int64_t chunk = chunk_for(dev.free, problem);
+        dev.pipeline.start_batch(problem, batch, rules);
         for (std::int64_t first; (first = next.fetch_add(chunk)) < n;)
           dev.pipeline.run(problem, batch, first, std::min(n, first + chunk), rules);
       } catch (const RunError &) {

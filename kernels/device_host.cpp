@@ -31,6 +31,7 @@ public:
 
 private:
   void run_chunks(const Problem &problem, Batch &batch, const RuleRun *rules) {
+    pipeline_.start_batch(problem, batch, rules);
     for (std::int64_t first = 0; first < batch.size(); first += kHostChunk)
       pipeline_.run(problem, batch, first, std::min(batch.size(), first + kHostChunk), rules);
     if (batch.reduced.on)

@@ -137,15 +137,22 @@ public:
   // align: the step-major stride is a multiple of it (32 on a GPU: whole 256-byte lines a warp).
   Pipeline(Policy policy, std::int64_t align) : policy_(policy), align_(align) {}
 
-  // Runs trials [begin, end) of the batch as one chunk: their steps and status, the trajectories the batch
-  // keeps (its non-empty arrays; NaN after each trial's last step, as Batch::pad_tails makes them), and
-  // with `rules` every rule's answer into batch.suggest (sized).
-  void run(const Problem &problem, Batch &batch, std::int64_t begin, std::int64_t end, const RuleRun *rules) {
-    const std::int64_t row = problem.row_length();
+  // Before a batch's chunks: the data, the rules' table and the plan's combos go up, once.
+  void start_batch(const Problem &problem, const Batch &batch, const RuleRun *rules) {
     upload_data(problem);
     if (rules)
       assign(debias_, rules->debias);
-    run_chunk(problem, batch, begin, end, row, rules);
+    if (batch.reduced.on) // the threads make their plan
+      assign(combos_, std::vector<PlanCombo>(batch.reduced.plan.combos,
+                                             batch.reduced.plan.combos + batch.reduced.plan.combo_count));
+  }
+
+  // Runs trials [begin, end) of the batch (after start_batch) as one chunk: their steps and status, the
+  // trajectories the batch keeps (its non-empty arrays; NaN after each trial's last step, as
+  // Batch::pad_tails makes them), and with `rules` every rule's answer into batch.suggest (sized); of a
+  // reduced batch, its statistics (take_entries).
+  void run(const Problem &problem, Batch &batch, std::int64_t begin, std::int64_t end, const RuleRun *rules) {
+    run_chunk(problem, batch, begin, end, problem.row_length(), rules);
   }
 
   // The statistics of the reduced chunks run since the last call (what a reduced batch gets), in any order.
@@ -180,9 +187,8 @@ private:
     const std::int64_t values = row * stride;
     const bool reduced = batch.reduced.on;
     PlanView plan = batch.reduced.plan;
-    if (reduced) { // the threads make their plan: the combos go up
-      assign(combos_, std::vector<PlanCombo>(plan.combos, plan.combos + plan.combo_count));
-      plan.combos = raw(combos_);
+    if (reduced) {
+      plan.combos = raw(combos_); // uploaded by start_batch
     } else {
       params_host_.resize(static_cast<std::size_t>(count));
       for (std::int64_t i = 0; i < count; ++i)
