@@ -188,7 +188,7 @@ void setup_run_options(CLI::App &app, RunOptions &o) {
   add_parsed(app, "--shard", o.shard, parse_shard, "K/N",
              "K/N: run the K-th of N equal parts of the trials (default in a SLURM job array: its task)", "")
       ->each([&o](const std::string &) { o.shard_given = true; });
-  add_parsed(app, "--save", o.storage, parse_save, "LIST|none",
+  add_parsed(app, "--save", o.storage, parse_save, "LIST|none|stats",
              "trajectories to keep: a list of loss, weight, lr; none (per-trial results only); or stats (the "
              "statistics only, no per-trial rows: for runs of any size)",
              o.storage.save_text());
