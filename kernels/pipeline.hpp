@@ -27,7 +27,6 @@
 #include <thrust/iterator/counting_iterator.h>
 #include <thrust/reduce.h>
 #include <thrust/sort.h>
-#include <thrust/transform.h>
 
 #include <algorithm>
 #include <chrono>
