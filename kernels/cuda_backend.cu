@@ -59,10 +59,12 @@ std::size_t free_memory(int ordinal) {
 }
 
 // The chunk for this problem: a trial in flight holds its three rows, the row-major copy and the rules'
-// scratch, all growing with the epochs.
+// scratch, all growing with the epochs, and (a reduced batch) its statistics' keys and sums, twice, with
+// as much again for the sort.
 std::int64_t chunk_for(std::size_t free, const Problem &problem) {
   const double per_trial =
-      8.0 * static_cast<double>(4 * problem.row_length() + rule_scratch(problem.config.epochs));
+      8.0 * static_cast<double>(4 * problem.row_length() + rule_scratch(problem.config.epochs)) +
+      4.0 * kStatsSlots * (sizeof(std::int64_t) + sizeof(pipeline::StatsSum));
   return std::clamp<std::int64_t>(
       static_cast<std::int64_t>(kDeviceMemoryShare * static_cast<double>(free) / per_trial), kWarp,
       kDeviceChunk);

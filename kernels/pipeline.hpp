@@ -32,6 +32,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <unordered_map>
 #include <vector>
 
 namespace lrf::pipeline {
@@ -78,8 +79,8 @@ struct TrialThread {
 
 // A count and a sum of units (core/reduced.hpp) that reduce by key adds up.
 struct StatsSum {
-  std::int64_t count;
-  Int128 units;
+  std::int64_t count = 0;
+  Int128 units = 0;
 };
 struct AddSums {
   LRF_HD StatsSum operator()(const StatsSum &a, const StatsSum &b) const {
@@ -154,8 +155,16 @@ public:
     run_chunk(problem, batch, begin, end, problem.row_length(), rules);
   }
 
-  // The statistics of the reduced chunks run since the last call (what a reduced batch gets), in any order.
-  std::vector<StatsEntry> take_entries() { return std::move(entries_); }
+  // The statistics of the reduced chunks run since the last call (what a reduced batch gets), one entry a
+  // key, in any order.
+  std::vector<StatsEntry> take_entries() {
+    std::vector<StatsEntry> entries;
+    entries.reserve(entries_.size());
+    for (const auto &[key, sum] : entries_)
+      entries.push_back(StatsEntry{key, sum.count, sum.units});
+    entries_.clear();
+    return entries;
+  }
 
   // Time spent in the trials' pass (trials and rules, no copies) and chunks run, since construction.
   double trial_seconds() const { return trial_seconds_; }
@@ -276,8 +285,10 @@ private:
     std::vector<StatsSum> host_sums(unique);
     thrust::copy(keys_.begin() + n, keys_.begin() + n + static_cast<std::int64_t>(unique), host_keys.begin());
     thrust::copy(sums_.begin() + n, sums_.begin() + n + static_cast<std::int64_t>(unique), host_sums.begin());
-    for (std::size_t i = 0; i < unique; ++i)
-      entries_.push_back(StatsEntry{host_keys[i], host_sums[i].count, host_sums[i].units});
+    for (std::size_t i = 0; i < unique; ++i) { // summed across chunks: memory follows the keys, not the batch
+      StatsSum &sum = entries_[host_keys[i]];
+      sum = AddSums()(sum, host_sums[i]);
+    }
   }
 
   Policy policy_;
@@ -290,7 +301,7 @@ private:
   Vector<PlanCombo> combos_;
   Vector<std::int64_t> keys_;
   Vector<StatsSum> sums_;
-  std::vector<StatsEntry> entries_;
+  std::unordered_map<std::int64_t, StatsSum> entries_;
   Vector<std::int32_t> steps_;
   Vector<Status> status_;
 };

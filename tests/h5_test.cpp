@@ -244,15 +244,26 @@ TEST(H5Output, StatisticsOnlyFilesCheckpointInTurnAndResumeFromTheLastThatReadsB
     EXPECT_EQ(std::string(e.what()),
               whole.string() + ": a statistics-only file (--save stats) holds no per-trial rows");
   }
-  // Three batches: /stats.next holds 1500 trials, /stats 1000. The older one damaged, the run resumes.
+  // Three batches: /stats.next holds 1500 trials, /stats 1000. The older one damaged as a kill while
+  // rewriting it leaves it (a chunk that fails its checksum), the run resumes, and rewrites it anew.
   const fs::path stopped = scratch("stats_stopped.h5");
   const std::string partial = run_part(stopped, 0, 1500, false);
+  haddr_t address = 0;
   {
-    h5::Id f(H5Fopen(partial.c_str(), H5F_ACC_RDWR, h5::file_access().get()), H5Fclose);
+    h5::Id f = h5::open_read(partial);
     ASSERT_TRUE(f);
     EXPECT_STREQ(stats_group_of(f.get(), 1500), kStatsNext);
     EXPECT_STREQ(stats_group_of(f.get(), 1000), kStatsGroup);
-    ASSERT_GE(H5Ldelete(f.get(), "/stats/histogram", H5P_DEFAULT), 0);
+    h5::Id set(H5Dopen2(f.get(), "/stats/histogram", H5P_DEFAULT), H5Dclose);
+    h5::Id space(H5Dget_space(set.get()), H5Sclose);
+    hsize_t offset[1] = {0}, size = 0;
+    unsigned mask = 0;
+    ASSERT_GE(H5Dget_chunk_info(set.get(), space.get(), 0, offset, &mask, &address, &size), 0);
+  }
+  {
+    std::fstream file(partial, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(static_cast<std::streamoff>(address) + 5);
+    file.write("damaged", 7);
   }
   EXPECT_TRUE(ResultFile(partial).summary().trials == 1500);
   run_part(stopped, 1500, 3000, true);

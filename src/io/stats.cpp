@@ -114,7 +114,7 @@ void put_table(hid_t group, const char *name, const char *meaning, hid_t mem_typ
     h5::write_attr(set.get(), "meaning", meaning);
   }
   if (rows > 0 && H5Dwrite(set.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
-    throw RunError(std::string("stats table ") + name + ": write failed (disk full?)");
+    throw RunError(std::string("stats table ") + name + ": write failed (disk full, or the file damaged?)");
 }
 
 // Reads a table written by put_table; "" or what is wrong.

@@ -213,6 +213,15 @@ bool H5Writer::open_partial(const OutputInfo &info) {
       close_all();
       return false;
     }
+    // The other group may be what a kill left half rewritten: it goes, and the next checkpoint writes it
+    // anew.
+    const char *other = at == std::string(kStatsGroup) ? kStatsNext : kStatsGroup;
+    if (H5Lexists(f, other, H5P_DEFAULT) > 0 && H5Ldelete(f, other, H5P_DEFAULT) < 0) {
+      resume_note_ =
+          "discarding " + partial_path_ + ": its unused " + other + " cannot be removed (damaged?)";
+      close_all();
+      return false;
+    }
     stats_at_ = at;
   } else {
     chunk_rows_ = chunk_rows_of(sets_.back()); // the file's own, whatever this run's batch

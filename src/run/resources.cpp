@@ -56,7 +56,7 @@ void check_size(const Problem &problem, std::int64_t batch_option, const TrialRa
     throw InputError("--batch " + std::to_string(batch_option) +
                      ": two batches (one computing, one being written) need " + gib(batch_bytes) +
                      ", more than half of the " + gib(memory) + " of memory this process may use");
-  if (static_cast<double>(range.count) * row * sizeof(double) >= 0x1p63)
+  if (kept.rows && static_cast<double>(range.count) * row * sizeof(double) >= 0x1p63) // a file of rows
     throw InputError("--trials " + std::to_string(range.count) + ": " + std::to_string(range.count) + " x " +
                      std::to_string(problem.row_length()) +
                      " float64 are more than an HDF5 file can address");
