@@ -478,26 +478,21 @@ void register_rows(bool gpu) {
             ->UseManualTime()
             ->Unit(benchmark::kMillisecond);
     }
-  for (const auto &[kind, name] : kinds)
-    if (kind != BackendKind::serial)
-      for (std::int64_t t : kind == BackendKind::cuda ? std::vector<std::int64_t>{1000000, 10000000}
-                                                      : std::vector<std::int64_t>{1000000})
-        benchmark::RegisterBenchmark((name + "/stream").c_str(), bm_stream, kind)
-            ->Args({100, t, 500})
-            ->ArgNames({"points", "trials", "epochs"})
-            ->UseManualTime()
-            ->Iterations(1)
-            ->Unit(benchmark::kMillisecond);
-  for (const auto &[kind, name] : kinds)
-    if (kind != BackendKind::serial)
-      for (std::int64_t t : kind == BackendKind::cuda ? std::vector<std::int64_t>{10000000, 100000000}
-                                                      : std::vector<std::int64_t>{1000000})
-        benchmark::RegisterBenchmark((name + "/stats").c_str(), bm_stats, kind)
-            ->Args({100, t, 500})
-            ->ArgNames({"points", "trials", "epochs"})
-            ->UseManualTime()
-            ->Iterations(1)
-            ->Unit(benchmark::kMillisecond);
+  // The end-to-end rows of the seed workload: (output, function, cpu trials, cuda trials).
+  using Row = void (*)(benchmark::State &, BackendKind);
+  const std::tuple<const char *, Row, std::vector<std::int64_t>, std::vector<std::int64_t>> whole_runs[] = {
+      {"/stream", bm_stream, {1000000}, {1000000, 10000000}},
+      {"/stats", bm_stats, {1000000}, {10000000, 100000000}}};
+  for (const auto &[output, row, cpu_trials, cuda_trials] : whole_runs)
+    for (const auto &[kind, name] : kinds)
+      if (kind != BackendKind::serial)
+        for (std::int64_t t : kind == BackendKind::cuda ? cuda_trials : cpu_trials)
+          benchmark::RegisterBenchmark((name + output).c_str(), row, kind)
+              ->Args({100, t, 500})
+              ->ArgNames({"points", "trials", "epochs"})
+              ->UseManualTime()
+              ->Iterations(1)
+              ->Unit(benchmark::kMillisecond);
   benchmark::RegisterBenchmark("suggest/cpu", bm_suggest)
       ->Args({100, 10000, 500})
       ->ArgNames({"points", "trials", "epochs"})

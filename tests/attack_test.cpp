@@ -55,6 +55,18 @@ protected:
     ADD_FAILURE() << args << ": never completed; the last run said " << last_err;
     return kills;
   }
+
+  // `run` twice: once whole into whole.h5, timed, then into killed.h5, killed at random moments until it
+  // completes (kill_until_done). Returns the kills.
+  int whole_and_killed(const std::string &run, std::mt19937 &random) {
+    fs::remove(dir_ / "whole.h5");
+    fs::remove(dir_ / "killed.h5");
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_EQ(lrfinder(run + " -o whole.h5").code, 0);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return kill_until_done(run + " -o killed.h5", dir_ / "killed.h5", dir_ / ".killed.h5.partial", seconds,
+                           random);
+  }
 };
 
 // ---- the partial file and the output name in a shared folder ----
@@ -162,14 +174,8 @@ TEST_F(Attack, KilledAtRandomMomentsEveryResumeGivesTheSameBytes) {
   int kills = 0;
   for (const char *options : {"--compress deflate:1 --batch 1000", "--batch 300", "--batch 4096",
                               "--compress deflate:3 --batch 700 --precision f32"}) {
-    const std::string run = std::string("run -q --backend serial -n 40000 --epochs 200 ") + options;
-    fs::remove(dir_ / "whole.h5");
-    fs::remove(dir_ / "killed.h5");
-    const auto start = std::chrono::steady_clock::now();
-    ASSERT_EQ(lrfinder(run + " -o whole.h5").code, 0);
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    kills += kill_until_done(run + " -o killed.h5", dir_ / "killed.h5", dir_ / ".killed.h5.partial", seconds,
-                             random);
+    kills +=
+        whole_and_killed(std::string("run -q --backend serial -n 40000 --epochs 200 ") + options, random);
     expect_same_results(dir_ / "whole.h5", dir_ / "killed.h5");
     EXPECT_FALSE(fs::exists(dir_ / ".killed.h5.partial"));
   }
@@ -183,15 +189,8 @@ TEST_F(Attack, KilledAtRandomMomentsAStatisticsOnlyRunResumesToTheSameStatistics
   std::mt19937 random(777);
   int kills = 0;
   for (const char *batch : {"500", "1700"}) {
-    const std::string run =
-        std::string("run -q --backend serial -n 120000 --epochs 200 --save stats --batch ") + batch;
-    fs::remove(dir_ / "whole.h5");
-    fs::remove(dir_ / "killed.h5");
-    const auto start = std::chrono::steady_clock::now();
-    ASSERT_EQ(lrfinder(run + " -o whole.h5").code, 0);
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    kills += kill_until_done(run + " -o killed.h5", dir_ / "killed.h5", dir_ / ".killed.h5.partial", seconds,
-                             random);
+    kills += whole_and_killed(
+        std::string("run -q --backend serial -n 120000 --epochs 200 --save stats --batch ") + batch, random);
     EXPECT_TRUE(ResultFile((dir_ / "killed.h5").string()).summary() ==
                 ResultFile((dir_ / "whole.h5").string()).summary());
     EXPECT_EQ(statistics_of("killed.h5"), statistics_of("whole.h5"));

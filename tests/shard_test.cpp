@@ -2,12 +2,38 @@
 // that do not belong together, and a stopped or killed run resumes to the same bytes.
 #include "cli_util.hpp"
 #include "io/layout.hpp"
+
 #include "io/reader.hpp"
+#include <functional>
 
 namespace lrf::test {
 namespace {
 
-using Shards = Cli;
+class Shards : public Cli {
+protected:
+  // Runs `args` again after it was stopped (its partial .run.h5.partial holds some but not all of `total`
+  // trials, and `check_partial` has looked at it), expecting it to say it resumes from there and complete.
+  // Returns its outcome.
+  Outcome resume(const std::string &args, std::int64_t total,
+                 const std::function<void(const ResultFile &)> &check_partial = nullptr) {
+    std::int64_t done = 0;
+    { // closed before the run resumes: an open reader holds HDF5's file lock
+      ResultFile partial((dir_ / ".run.h5.partial").string());
+      done = partial.trials_done();
+      if (check_partial)
+        check_partial(partial);
+    }
+    EXPECT_GT(done, 0);
+    EXPECT_LT(done, total);
+    Outcome o = lrfinder(args);
+    EXPECT_EQ(o.code, 0) << o.err;
+    EXPECT_NE(o.err.find("lrfinder: resuming .run.h5.partial after " + std::to_string(done) + " of " +
+                         std::to_string(total) + " trials"),
+              std::string::npos)
+        << o.err;
+    return o;
+  }
+};
 
 const char *kRun = "run -q -n 3000 --seed 4 --epochs 300 --linear-factors 1e-4:1e-2 --exp-factors 1.05,1.3";
 
@@ -109,19 +135,7 @@ TEST_F(Shards, SigtermCheckpointsAndTheSameCommandResumesToTheSameBytes) {
   EXPECT_EQ(stopped.code, 75);
   EXPECT_NE(stopped.err.find("run the same command again to continue"), std::string::npos) << stopped.err;
   ASSERT_TRUE(fs::exists(dir_ / ".run.h5.partial"));
-  std::int64_t done = 0;
-  { // closed before the run resumes: an open reader holds HDF5's file lock
-    ResultFile partial((dir_ / ".run.h5.partial").string());
-    done = partial.trials_done();
-  }
-  EXPECT_GT(done, 0);
-  EXPECT_LT(done, 400000);
-  Outcome o = lrfinder(args);
-  ASSERT_EQ(o.code, 0) << o.err;
-  EXPECT_NE(
-      o.err.find("lrfinder: resuming .run.h5.partial after " + std::to_string(done) + " of 400000 trials"),
-      std::string::npos)
-      << o.err;
+  Outcome o = resume(args, 400000);
   EXPECT_NE(o.out.find("lrfinder: 400000 trials on serial"), std::string::npos) << o.out;
   expect_same_results(dir_ / "whole.h5", dir_ / "run.h5");
   EXPECT_FALSE(fs::exists(dir_ / ".run.h5.partial"));
@@ -197,20 +211,8 @@ TEST_F(Shards, AStoppedStatisticsOnlyRunResumesToTheSameStatistics) {
                            " -gt \"$first\" ]; }";
   Outcome stopped = lrfinder_meanwhile(args, grew, "kill -TERM $pid");
   EXPECT_EQ(stopped.code, 75) << stopped.err;
-  std::int64_t done = 0;
-  {
-    ResultFile partial((dir_ / ".run.h5.partial").string());
-    done = partial.trials_done();
-    EXPECT_EQ(partial.summary().trials, done);
-  }
-  EXPECT_GT(done, 0);
-  EXPECT_LT(done, 400000);
-  Outcome o = lrfinder(args);
-  ASSERT_EQ(o.code, 0) << o.err;
-  EXPECT_NE(
-      o.err.find("lrfinder: resuming .run.h5.partial after " + std::to_string(done) + " of 400000 trials"),
-      std::string::npos)
-      << o.err;
+  resume(args, 400000,
+         [](const ResultFile &partial) { EXPECT_EQ(partial.summary().trials, partial.trials_done()); });
   EXPECT_EQ(statistics_of("run.h5"), statistics_of("whole.h5"));
 }
 

@@ -25,17 +25,6 @@ std::string trim(const std::string &s) {
   return s.substr(b, s.find_last_not_of(ws) - b + 1);
 }
 
-std::vector<std::string> split(const std::string &line) {
-  std::vector<std::string> fields;
-  std::stringstream ss(line);
-  std::string f;
-  while (std::getline(ss, f, ','))
-    fields.push_back(trim(f));
-  if (!line.empty() && line.back() == ',')
-    fields.push_back("");
-  return fields;
-}
-
 // Text from the file in an error message: printable ASCII as it is, any other byte as \xNN, and no more
 // than the first kShown bytes, so that the message stays one short line whatever the file holds (a binary
 // file, a line of megabytes, a carriage return or a NUL inside a field).
@@ -141,7 +130,8 @@ struct Row {
 
 // Reads a CSV file whose first non-blank line is `header`, handing each data row to `take` as it goes: a
 // large file is never held as text, only as the values the caller keeps.
-void read_csv(Input &in, const std::vector<std::string> &header, const std::function<void(const Row &)> &take) {
+void read_csv(Input &in, const std::vector<std::string> &header,
+              const std::function<void(const Row &)> &take) {
   std::string joined;
   for (const auto &h : header)
     joined += (joined.empty() ? "" : ",") + h;
@@ -217,7 +207,8 @@ XY read_data(const std::string &path) {
   Input in(path, "--data");
   if (is_hdf5(in)) {
     if (!in.regular())
-      throw InputError("--data " + path + ": HDF5 data must be a regular file (not a pipe or standard input)");
+      throw InputError("--data " + path +
+                       ": HDF5 data must be a regular file (not a pipe or standard input)");
     h5::Id file = h5::open_read(path);
     if (!file)
       throw InputError("--data " + path + ": cannot open as HDF5 (corrupt or truncated?)");
@@ -255,6 +246,17 @@ std::vector<TrialParams> read_trials(const std::string &path) {
     trials.push_back(t);
   });
   return trials;
+}
+
+std::vector<std::string> split(const std::string &line) {
+  std::vector<std::string> fields;
+  std::stringstream ss(line);
+  std::string f;
+  while (std::getline(ss, f, ','))
+    fields.push_back(trim(f));
+  if (!line.empty() && line.back() == ',')
+    fields.push_back("");
+  return fields;
 }
 
 } // namespace lrf

@@ -17,4 +17,7 @@ XY read_data(const std::string &path);
 // A CSV file with header `start_weight,scan,factor`; scan is linear or exp.
 std::vector<TrialParams> read_trials(const std::string &path);
 
+// The comma-separated fields of one line, each trimmed of white space ("" gives none, "a," two).
+std::vector<std::string> split(const std::string &line);
+
 } // namespace lrf

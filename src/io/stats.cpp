@@ -1,6 +1,7 @@
 #include "io/stats.hpp"
 
 #include "core/errors.hpp"
+#include "io/data.hpp"
 #include "io/h5.hpp"
 #include "run/resources.hpp"
 
@@ -141,18 +142,6 @@ std::string join(const std::vector<std::string> &names) {
   for (const std::string &n : names)
     s += (s.empty() ? "" : ",") + n;
   return s;
-}
-
-std::vector<std::string> split(const std::string &text) {
-  std::vector<std::string> names;
-  for (std::size_t at = 0; !text.empty();) {
-    const std::size_t comma = text.find(',', at);
-    names.push_back(text.substr(at, comma - at));
-    if (comma == std::string::npos)
-      break;
-    at = comma + 1;
-  }
-  return names;
 }
 
 } // namespace
@@ -300,9 +289,13 @@ const char *stats_group_of(hid_t file, std::int64_t trials) {
   return nullptr;
 }
 
+const char *other_stats_group(const char *group) {
+  return std::string(group) == kStatsGroup ? kStatsNext : kStatsGroup;
+}
+
 void keep_stats(hid_t file, const char *current) {
   const bool next = std::string(current) == kStatsNext;
-  const char *other = next ? kStatsGroup : kStatsNext;
+  const char *other = other_stats_group(current);
   if (H5Lexists(file, other, H5P_DEFAULT) > 0 && H5Ldelete(file, other, H5P_DEFAULT) < 0)
     throw RunError(std::string("cannot remove ") + other);
   if (next && H5Lmove(file, kStatsNext, file, kStatsGroup, H5P_DEFAULT, H5P_DEFAULT) < 0)

@@ -35,6 +35,9 @@ void write_stats(hid_t file, const char *group, const Summary &summary);
 // distribution is the headline's). Returns "" or what is wrong.
 std::string read_stats(hid_t file, const char *group, const std::string &headline, Summary &summary);
 
+// /stats.next for /stats, /stats for /stats.next: where the checkpoint after `group`'s goes.
+const char *other_stats_group(const char *group);
+
 // The group of the file's statistics that holds `trials` trials (/stats or /stats.next), or nullptr.
 const char *stats_group_of(hid_t file, std::int64_t trials);
 

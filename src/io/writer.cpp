@@ -215,7 +215,7 @@ bool H5Writer::open_partial(const OutputInfo &info) {
     }
     // The other group may be what a kill left half rewritten: it goes, and the next checkpoint writes it
     // anew.
-    const char *other = at == std::string(kStatsGroup) ? kStatsNext : kStatsGroup;
+    const char *other = other_stats_group(at);
     if (H5Lexists(f, other, H5P_DEFAULT) > 0 && H5Ldelete(f, other, H5P_DEFAULT) < 0) {
       resume_note_ =
           "discarding " + partial_path_ + ": its unused " + other + " cannot be removed (damaged?)";
@@ -337,7 +337,7 @@ void H5Writer::write(const Batch &b, const Summary &stats) {
     if (!storage_.rows) {
       // The other group than the last checkpoint's: a run killed while writing it keeps that one.
       stats_.merge(stats);
-      const char *next = stats_at_ == kStatsGroup ? kStatsNext : kStatsGroup;
+      const char *next = other_stats_group(stats_at_);
       write_stats(file_.get(), next, stats_);
       stats_at_ = next;
     }
