@@ -63,7 +63,7 @@ struct TrialThread {
   LRF_HD void operator()(std::int64_t t) const {
     const TrialParams p = a.params ? a.params[t] : a.plan.trial(a.first + t);
     const TrajectoryOut out{a.loss + t, a.weight ? a.weight + t : nullptr, a.lr + t, a.stride};
-    const TrialResult r = run_trial(a.config, a.data, p, out);
+    const TrialResult r = run_trial(a.config, a.data, p, out, a.first + t);
     a.steps[t] = r.steps;
     a.status[t] = r.status;
     if (!a.answers)

@@ -503,7 +503,7 @@ TEST(Summary, SeedDataSteepMedianBetweenLrStarOver100AndDivergence) {
   // The seed's default workload (4096 trials, half linear 5e-4, half exp 1.1): c = mean(x^2) = 33.50,
   // lr* = 1/(2c) = 0.01492, divergence above 1/c = 0.02985.
   Problem p = seed_problem();
-  const LinearReference ref = linear_reference(p.x);
+  const LinearReference ref = linear_reference(p.x, Loss::mse);
   EXPECT_NEAR(ref.c, 328350.0 / 9801, 1e-12); // sum of i^2 (i < 100) * (10/99)^2 / 100
   PlanOptions o;
   Plan plan(o);

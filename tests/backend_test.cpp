@@ -94,6 +94,38 @@ TEST(Backends, FmaGivesTheSameBitsOnEveryBackendButNotNumpys) {
   }
 }
 
+// Labels 0 or 1 on 300 points, a noisy step at x = 1: data for every loss (the logistic loss's labels).
+Problem labelled_problem(std::int32_t epochs) {
+  Problem p = noisy_problem(300, epochs);
+  for (std::size_t i = 0; i < p.x.size(); ++i)
+    p.y[i] = (p.x[i] > 1) != (i % 7 == 0) ? 1.0 : 0.0;
+  p.sum_block = static_cast<std::int64_t>(p.x.size());
+  return p;
+}
+
+// Every loss, on all points and on minibatches (fewer than numpy's 8 partial sums, a leaf, past the leaf),
+// gives the same bits on serial and every cpu build, whatever the batch size (the draws are keyed by the
+// trial's index in the run, not in its batch).
+TEST(Backends, EveryLossAndMinibatchGivesTheSameBitsOnEveryBackend) {
+  Plan plan(mixed(150, 8));
+  auto serial = make_serial_backend();
+  for (Loss loss : {Loss::mse, Loss::mae, Loss::huber, Loss::logistic})
+    for (std::int64_t minibatch : {0, 5, 16, 200}) {
+      Problem p = labelled_problem(150);
+      p.config.loss = loss;
+      p.config.huber_delta = 0.3;
+      p.config.minibatch = minibatch;
+      p.config.seed = 99;
+      MemorySink want = run_all(p, plan, *serial);
+      EXPECT_TRUE(same_bytes(run_all(p, plan, *serial, 7), want));
+      for (const std::string &isa : runnable_isas()) {
+        auto cpu = make_cpu_backend(2, isa);
+        EXPECT_TRUE(same_bytes(run_all(p, plan, *cpu, 33), want))
+            << isa << ", " << loss_name(loss) << ", minibatch " << minibatch;
+      }
+    }
+}
+
 // Every way a trial ends, in lanes that end at different steps: diverged, rose (--stop-factor), stalled
 // (a start weight whose first secant step lands on the minimum) and completed.
 TEST(Backends, CpuEqualsSerialWhereTrialsEndEveryWay) {

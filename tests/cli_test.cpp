@@ -77,6 +77,50 @@ TEST_F(Cli, ArithFmaIsSaidAndRecordedInTheFile) {
   expect_rejected("run --arith fast", "lrfinder: error: --arith: fast not in {exact,fma}");
 }
 
+TEST_F(Cli, LossAndMinibatchAreSaidRecordedAndChecked) {
+  const auto r = lrfinder("run -n 64 --loss huber:0.5 --minibatch 16 --seed 3 -o h.h5");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find(", --loss huber:0.5, --minibatch 16\n"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("reference"), std::string::npos) << "lr* is the squared error's: " << r.out;
+  ResultFile f((dir_ / "h.h5").string());
+  EXPECT_EQ(f.problem().config.loss, Loss::huber);
+  EXPECT_EQ(f.problem().config.huber_delta, 0.5);
+  EXPECT_EQ(f.problem().config.minibatch, 16);
+  EXPECT_EQ(f.problem().config.seed, 3u);
+  EXPECT_NE(f.info().config.find(" loss=huber:0.5 minibatch=16 minibatch_seed=3 "), std::string::npos)
+      << f.info().config;
+  // Without a minibatch every trial of a scan on the seed's data gives one answer; with one, many.
+  Batch b;
+  f.read(0, 64, b, true);
+  std::vector<double> answers(b.suggested_lr.begin(), b.suggested_lr.end());
+  std::sort(answers.begin(), answers.end());
+  EXPECT_GT(std::unique(answers.begin(), answers.end()) - answers.begin(), 20);
+  ASSERT_EQ(lrfinder("run -q -n 64 -o m.h5").code, 0);
+  EXPECT_EQ(ResultFile((dir_ / "m.h5").string()).problem().config.loss, Loss::mse);
+  EXPECT_EQ(ResultFile((dir_ / "m.h5").string()).problem().config.minibatch, 0);
+
+  write("labels.csv", "x,y\n-1,0\n0.5,1\n2,1\n3,0.5\n");
+  expect_rejected(
+      "run --loss logistic --data labels.csv",
+      "lrfinder: error: --loss logistic: point 4 of --data labels.csv has y = 0.5; logistic labels "
+      "are 0 or 1");
+  expect_rejected("run --loss logistic",
+                  "lrfinder: error: --loss logistic: point 2 of the seed's data has y = 0.25252525252525254; "
+                  "logistic labels are 0 or 1");
+  expect_rejected("run --loss l2",
+                  "lrfinder: error: --loss: 'l2' is not one of mse, mae, huber[:DELTA], logistic");
+  expect_rejected("run --loss huber:-1",
+                  "lrfinder: error: --loss: 'huber:-1': DELTA must be a positive finite number");
+  expect_rejected("run --loss huber:",
+                  "lrfinder: error: --loss: 'huber:': DELTA must be a positive finite number");
+  expect_rejected("run --minibatch 0", "lrfinder: error: --minibatch: '0' is not a whole number >= 1");
+  expect_rejected("run --minibatch 101",
+                  "lrfinder: error: --minibatch 101: more than the 100 points of the seed's data");
+  expect_rejected(
+      "run --loss mae --arith fma",
+      "lrfinder: error: --arith fma: only with --loss mse (the fused form is of the squared error)");
+}
+
 TEST_F(Cli, EndLrSetsTheFactorsThatReachIt) {
   ASSERT_EQ(lrfinder("run -q -n 4 --backend serial --end-lr 10 --epochs 100 -o e.h5").code, 0);
   ResultFile f((dir_ / "e.h5").string());

@@ -147,6 +147,27 @@ TEST_P(Device, EveryDeviceAloneAndAllTogether) {
 }
 #endif
 
+// Every loss, on all points and on minibatches: the serial reference's bits, rules' answers included.
+TEST_P(Device, EveryLossAndMinibatchGivesTheSerialBits) {
+  Plan plan(mixed(600, 4));
+  for (Loss loss : {Loss::mse, Loss::mae, Loss::huber, Loss::logistic})
+    for (std::int64_t minibatch : {0, 16}) {
+      Problem p = noisy_problem(300, 100);
+      for (std::size_t i = 0; i < p.x.size(); ++i)
+        p.y[i] = (p.x[i] > 1) != (i % 7 == 0) ? 1.0 : 0.0;
+      p.config.loss = loss;
+      p.config.huber_delta = 0.3;
+      p.config.minibatch = minibatch;
+      p.config.seed = 5;
+      RunControl control;
+      control.batch = 250;
+      MemorySink want(p, plan.size()), got(p, plan.size());
+      run_trials(p, plan, *serial_, want, control);
+      run_trials(p, plan, *device_, got, control);
+      EXPECT_TRUE(same_bytes(got, want)) << loss_name(loss) << ", minibatch " << minibatch;
+    }
+}
+
 // Only the trajectories the sink keeps come back, and the same rows, steps, status and answers for each
 // of the eight choices (with none kept, no trajectory leaves the device).
 TEST_P(Device, EverySaveChoice) {

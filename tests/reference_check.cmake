@@ -3,8 +3,10 @@
 file(REMOVE_RECURSE ${WORK})
 file(MAKE_DIRECTORY ${WORK})
 
+# The file is NAME.h5 (NAME-shard-K-of-N.h5 for a shard: pass it as NAME).
 function(run_and_check name)
-  execute_process(COMMAND ${LRFINDER} run -q -o ${WORK}/${name}.h5 ${ARGN} RESULT_VARIABLE rc)
+  string(REGEX REPLACE "-shard-.*" "" out ${name})
+  execute_process(COMMAND ${LRFINDER} run -q -o ${WORK}/${out}.h5 ${ARGN} RESULT_VARIABLE rc)
   if(NOT rc EQUAL 0)
     message(FATAL_ERROR "lrfinder run ${ARGN}: exit ${rc}")
   endif()
@@ -40,3 +42,24 @@ if(NOT rc EQUAL 0)
   message(FATAL_ERROR "python3 with numpy and h5py is needed (scripts/test.sh installs them)")
 endif()
 run_and_check(noisy -n 24 --seed 10 --data ${WORK}/noisy.csv --numpy-sum ${mode} --epochs 200)
+
+# The other losses and minibatches: numpy's expressions (the logistic loss with fdlibm's exp and log1p,
+# in numpy operations) and the Philox draws of each evaluation's points.
+execute_process(COMMAND ${PYTHON} -c "
+import numpy as np
+rng = np.random.default_rng(4)
+x = np.linspace(-3, 3, 300)
+y = (x + rng.normal(size=x.size) > 0.5).astype(float)
+np.savetxt('${WORK}/labels.csv', np.c_[x, y], delimiter=',', header='x,y', comments='', fmt='%.17g')"
+  RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "python3 with numpy is needed (scripts/test.sh installs it)")
+endif()
+run_and_check(mae -n 100 --seed 13 --loss mae --data ${WORK}/noisy.csv --numpy-sum ${mode} --epochs 150)
+run_and_check(huber -n 100 --seed 14 --loss huber:0.5 --backend serial --epochs 200)
+run_and_check(logistic -n 80 --seed 15 --loss logistic --data ${WORK}/labels.csv --epochs 200)
+run_and_check(minibatch -n 120 --seed 16 --minibatch 16 --data ${WORK}/noisy.csv --numpy-sum ${mode} --epochs 200)
+# A shard: its trials' draws are keyed by their index in the whole run.
+run_and_check(minibatch_huber-shard-2-of-3 -n 60 --seed 17 --minibatch 5 --loss huber --shard 2/3 --epochs 100)
+run_and_check(minibatch_logistic -n 60 --seed 18 --minibatch 200 --loss logistic --data ${WORK}/labels.csv
+              --epochs 100)

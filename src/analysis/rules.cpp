@@ -21,7 +21,8 @@ const std::vector<std::string> &rule_names() {
 
 std::size_t headline_rule(const AnalysisOptions &options) {
   const auto &names = rule_names();
-  const auto at = static_cast<std::size_t>(std::find(names.begin(), names.end(), options.suggest) - names.begin());
+  const auto at =
+      static_cast<std::size_t>(std::find(names.begin(), names.end(), options.suggest) - names.begin());
   if (at == names.size())
     throw InputError("--suggest: unknown rule '" + options.suggest + "'");
   return at;
@@ -34,12 +35,12 @@ void suggest(const Problem &problem, const AnalysisOptions &options, Batch &batc
   batch.suggested_lr = batch.suggest[headline];
 }
 
-LinearReference linear_reference(const std::vector<double> &x) {
+LinearReference linear_reference(const std::vector<double> &x, Loss loss) {
   double sum = 0;
   for (double v : x)
     sum += v * v;
-  return LinearReference{x.empty() ? std::numeric_limits<double>::quiet_NaN()
-                                   : sum / static_cast<double>(x.size())};
+  return LinearReference{x.empty() || loss != Loss::mse ? std::numeric_limits<double>::quiet_NaN()
+                                                        : sum / static_cast<double>(x.size())};
 }
 
 } // namespace lrf

@@ -24,12 +24,12 @@ void suggest(const Problem &problem, const AnalysisOptions &options, Batch &batc
 
 // The reference every linear model y = w*x with mean squared error has: the loss is
 // c*(w - w*)^2 + const with c = mean(x^2), so gradient descent with the exact gradient lands on w* in one
-// step at lr* = 1/(2c) and diverges for lr > 1/c.
+// step at lr* = 1/(2c) and diverges for lr > 1/c. Other losses have none (c is NaN).
 struct LinearReference {
   double c = 0;
   double lr_star() const { return 1 / (2 * c); }
   double lr_diverge() const { return 1 / c; }
 };
-LinearReference linear_reference(const std::vector<double> &x);
+LinearReference linear_reference(const std::vector<double> &x, Loss loss);
 
 } // namespace lrf

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
+#include <type_traits>
 #include <vector>
 
 namespace lrf {
@@ -42,8 +43,8 @@ struct ChunkTrials {
   }
 };
 
-// N trials in the lanes of one vector, with arithmetic A: the state of TrialState, one trial per lane.
-template <int N, Arith A> struct LaneGroup {
+// N trials in the lanes of one vector: the state of TrialState, one trial per lane.
+template <int N> struct LaneGroup {
   using V = typename VectorOf<N>::V;
   using I = typename VectorOf<N>::I;
   std::int64_t trial[N]; // -1: idle
@@ -72,16 +73,34 @@ template <int N, Arith A> struct LaneGroup {
     return any;
   }
 
+  // The loss F at w_new in every lane, on the points of D; a minibatch view draws each lane's points for its
+  // own trial and evaluation (evaluation_loss's).
+  template <class F, class D>
+  LRF_INLINE V loss_at(const F &f, const D &data, V w_new, const ChunkTrials &trials) const {
+    if constexpr (std::is_same_v<D, MinibatchView<V>>) {
+      D m = data;
+      for (int j = 0; j < N; ++j) {
+        m.trial[j] = trials.batch.first + (trial[j] < 0 ? 0 : trial[j]);
+        m.eval[j] = started[j] ? static_cast<std::int32_t>(step[j] + 1) : 0;
+      }
+      return mean_loss(f, m, w_new);
+    } else {
+      return mean_loss(f, data, w_new);
+    }
+  }
+
   // One evaluation in every lane: trial_step where a lane's trial has started, trial_start where it has not.
-  template <class D> LRF_INLINE void step_once(const D &data, const RunConfig &c, ChunkTrials &trials) {
+  template <class F, class D>
+  LRF_INLINE void step_once(const F &f, const D &data, const RunConfig &c, ChunkTrials &trials) {
     // Started lanes move to w - lr * dldw (next_weight); fresh ones evaluate their start weight.
     const V moved = w - lr * dldw;
     const V w_new = started ? moved : start;
-    const V loss_new = mean_squared_error<A>(data, w_new);
+    const V loss_new = loss_at(f, data, w_new, trials);
     const I stepping = started & active;
-    // trial_step, on every lane; kept where the lane steps.
+    // trial_step, on every lane; kept where the lane steps. A minibatch's secant is on its own points.
     const I stalled = w_new == w;
-    const V dldw_new = (loss_new - loss) / (w_new - w);
+    const V before = std::is_same_v<D, MinibatchView<V>> ? loss_at(f, data, w, trials) : loss;
+    const V dldw_new = (loss_new - before) / (w_new - w);
     const I step_new = step + 1;
     for (int j = 0; j < N; ++j)
       if (stepping[j])
@@ -122,39 +141,42 @@ template <int N, Arith A> struct LaneGroup {
   }
 };
 
-// Runs trials [begin, end) of the batch in G groups of N lanes, with arithmetic A. The groups step in
+// Runs trials [begin, end) of the batch in G groups of N lanes, with the point loss F. The groups step in
 // turns: one group's steps depend on each other, the groups' do not, so the core overlaps one group's
 // end of step (sums, divisions) with the next group's loss.
-template <int N, int G, Arith A, class D>
-LRF_INLINE void run_groups(const Problem &problem, const D &data, Batch &batch, std::int64_t begin,
-                           std::int64_t end, TrajectoryOut spare) {
+template <int N, int G, class F, class D>
+LRF_INLINE void run_groups(const Problem &problem, const F &f, const D &data, Batch &batch,
+                           std::int64_t begin, std::int64_t end, TrajectoryOut spare) {
   ChunkTrials trials{batch, problem.row_length(), begin, end, spare, begin};
-  LaneGroup<N, A> groups[G];
-  for (LaneGroup<N, A> &g : groups)
+  LaneGroup<N> groups[G];
+  for (LaneGroup<N> &g : groups)
     for (int j = 0; j < N; ++j)
       g.take_next(trials, j);
   for (bool any = true; any;) {
     any = false;
-    for (LaneGroup<N, A> &g : groups)
+    for (LaneGroup<N> &g : groups)
       if (g.any_active()) {
-        g.step_once(data, problem.config, trials);
+        g.step_once(f, data, problem.config, trials);
         any = true;
       }
   }
 }
 
 // Data up to this size (x and y as vectors) is first copied into every lane, so that each point costs
-// its arithmetic and no broadcasts; larger data is read as it is.
+// its arithmetic and no broadcasts; larger data is read as it is, and a minibatch's points are gathered
+// lane by lane.
 constexpr std::size_t kSplatDataBytes = std::size_t{256} << 10;
 
-template <int N, int G, Arith A>
-LRF_INLINE void run_lanes(const Problem &problem, Batch &batch, std::int64_t begin, std::int64_t end,
-                          TrajectoryOut spare) {
+template <int N, int G, class F>
+LRF_INLINE void run_lanes(const Problem &problem, const F &f, Batch &batch, std::int64_t begin,
+                          std::int64_t end, TrajectoryOut spare) {
   using V = typename VectorOf<N>::V;
   const DataView data = problem.data();
   const auto n = static_cast<std::size_t>(data.n);
+  if (problem.config.minibatch > 0)
+    return run_groups<N, G>(problem, f, minibatch_view<V>(problem.config, data), batch, begin, end, spare);
   if (2 * n * sizeof(V) > kSplatDataBytes)
-    return run_groups<N, G, A>(problem, data, batch, begin, end, spare);
+    return run_groups<N, G>(problem, f, data, batch, begin, end, spare);
   // Plain doubles, aligned by hand: a standard container of V would call code built for the baseline
   // instruction set with V by value, whose calling convention differs from this build's.
   thread_local std::vector<double> copies;
@@ -167,19 +189,30 @@ LRF_INLINE void run_lanes(const Problem &problem, Batch &batch, std::int64_t beg
       lanes[(n + i) * N + static_cast<std::size_t>(j)] = data.y[i];
     }
   const V *x = reinterpret_cast<const V *>(lanes), *y = x + n;
-  run_groups<N, G, A>(problem, BasicDataView<V>{x, y, data.n, data.sum_block}, batch, begin, end, spare);
+  run_groups<N, G>(problem, f, BasicDataView<V>{x, y, data.n, data.sum_block}, batch, begin, end, spare);
 }
 
 using RunRange = void (*)(const Problem &, Batch &, std::int64_t, std::int64_t, TrajectoryOut);
 
-// run_lanes with the run's arithmetic; each build below is this with its lane width, for its target.
+// run_lanes with the run's loss and arithmetic; each build below is this with its lane width, for its target.
 template <int N, int G>
 LRF_INLINE void run_lanes_for(const Problem &p, Batch &b, std::int64_t first, std::int64_t last,
                               TrajectoryOut spare) {
-  if (p.config.arith == Arith::fma)
-    run_lanes<N, G, Arith::fma>(p, b, first, last, spare);
+  const RunConfig &c = p.config;
+  switch (c.loss) {
+  case Loss::mae:
+    return run_lanes<N, G>(p, point_loss<Loss::mae, Arith::exact>(c), b, first, last, spare);
+  case Loss::huber:
+    return run_lanes<N, G>(p, point_loss<Loss::huber, Arith::exact>(c), b, first, last, spare);
+  case Loss::logistic:
+    return run_lanes<N, G>(p, point_loss<Loss::logistic, Arith::exact>(c), b, first, last, spare);
+  case Loss::mse:
+    break;
+  }
+  if (c.arith == Arith::fma)
+    run_lanes<N, G>(p, point_loss<Loss::mse, Arith::fma>(c), b, first, last, spare);
   else
-    run_lanes<N, G, Arith::exact>(p, b, first, last, spare);
+    run_lanes<N, G>(p, point_loss<Loss::mse, Arith::exact>(c), b, first, last, spare);
 }
 #if defined(__x86_64__) && defined(__GNUC__)
 __attribute__((target("avx512f,fma"))) void run_range_avx512(const Problem &p, Batch &b, std::int64_t first,

@@ -20,9 +20,9 @@ void run_serial(const Problem &problem, Batch &batch, std::int64_t first, std::i
   const std::int64_t row = problem.row_length();
   auto at = [&](double *base, std::int64_t i) { return base ? base + (i - first) * row : nullptr; };
   for (std::int64_t i = first; i < last; ++i) {
-    TrialResult r =
-        run_trial(problem.config, data, batch.params(i),
-                  batch.out(i, row, TrajectoryOut{at(spare.loss, i), nullptr, at(spare.lr, i), 1}));
+    TrialResult r = run_trial(
+        problem.config, data, batch.params(i),
+        batch.out(i, row, TrajectoryOut{at(spare.loss, i), nullptr, at(spare.lr, i), 1}), batch.first + i);
     batch.steps[i] = r.steps;
     batch.status[i] = r.status;
   }

@@ -25,7 +25,7 @@ int run_report(const ReportOptions &o) {
     throw InputError(o.file + ": is a folder");
   ResultFile file(o.file);
   const Summary summary = file.summary();
-  const LinearReference reference = linear_reference(file.problem().x);
+  const LinearReference reference = linear_reference(file.problem().x, file.problem().config.loss);
   if (o.json) {
     print_json(stdout, summary, reference, o.file, file.info().suggest);
     return 0;

@@ -173,6 +173,17 @@ void setup_run_options(CLI::App &app, RunOptions &o) {
                  "data: CSV with header x,y, or HDF5 with /x and /y, or - for a CSV on standard input "
                  "(default: the seed's y = 2.5x)")
       ->check(non_empty_path());
+  add_parsed(
+      app, "--loss", o.config, parse_loss, "mse|mae|huber[:DELTA]|logistic",
+      "the loss of w on the data (r = y - w*x): mse mean(r^2) (the seed's), mae mean(|r|), huber "
+      "(squared up to |r| = DELTA, default 1, linear beyond), logistic (labels y of 0 or 1: the binary "
+      "cross-entropy of sigmoid(w*x))",
+      "mse");
+  app.add_option("--minibatch", o.config.minibatch,
+                 "each loss on B points drawn from the data with replacement, anew for every step of every "
+                 "trial (default: all points)")
+      ->type_name("B")
+      ->check(count_at_least(1));
   add_choice<Arith>(app, "--arith", o.config.arith, {{"exact", Arith::exact}, {"fma", Arith::fma}},
                     "exact: numpy's operations, bit for bit (default); fma: each point's error and square as "
                     "two fused multiply-adds, faster, the same bits on every backend but not numpy's");
@@ -204,6 +215,23 @@ void setup_run_options(CLI::App &app, RunOptions &o) {
   app.add_flag("--plot", o.plot,
                "after the run, write PNG plots next to the output with scripts/plot (python3 with h5py, "
                "numpy, matplotlib); a failed plot is an error (exit 1) but the result file stays");
+}
+
+// The loss's demands on the settings and the data: fma is a form of the squared error; logistic labels are
+// 0 or 1; a minibatch is at most the data.
+void check_loss(const RunConfig &c, const XY &data, const std::string &path) {
+  if (c.arith == Arith::fma && c.loss != Loss::mse)
+    throw InputError("--arith fma: only with --loss mse (the fused form is of the squared error)");
+  const std::string source = path.empty() ? "the seed's data" : "--data " + path;
+  if (c.minibatch > static_cast<std::int64_t>(data.x.size()))
+    throw InputError("--minibatch " + std::to_string(c.minibatch) + ": more than the " +
+                     std::to_string(data.x.size()) + " points of " + source);
+  if (c.loss != Loss::logistic)
+    return;
+  for (std::size_t i = 0; i < data.y.size(); ++i)
+    if (data.y[i] != 0 && data.y[i] != 1)
+      throw InputError("--loss logistic: point " + std::to_string(i + 1) + " of " + source +
+                       " has y = " + shortest(data.y[i]) + "; logistic labels are 0 or 1");
 }
 
 int run_run(RunOptions o, const std::string &cmdline) {
@@ -245,8 +273,11 @@ int run_run(RunOptions o, const std::string &cmdline) {
   const std::string output = shard_output(o.output, shard);
   check_output(output, o.overwrite);
 
+  check_loss(o.config, data, o.data);
+
   Problem problem;
   problem.config = o.config;
+  problem.config.seed = plan_options.seed;
   problem.x = std::move(data.x);
   problem.y = std::move(data.y);
   problem.set_numpy_sum(o.numpy_sum);
@@ -309,8 +340,8 @@ int run_run(RunOptions o, const std::string &cmdline) {
   before.merge(result.summary);
   before.set_headline_rule(o.analysis.suggest);
   if (!o.quiet)
-    print_run_summary(stdout, output, *backend, problem.config.arith, before, result,
-                      linear_reference(problem.x));
+    print_run_summary(stdout, output, *backend, problem.config, before, result,
+                      linear_reference(problem.x, problem.config.loss));
   if (o.plot && !plot_result(output, o.quiet))
     return 1;
   return 0;

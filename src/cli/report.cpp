@@ -1,6 +1,7 @@
 #include "cli/report.hpp"
 
 #include "analysis/answer.hpp"
+#include "core/format.hpp"
 
 #include <cmath>
 #include <cstdio>
@@ -67,8 +68,9 @@ void print_answer(std::FILE *out, const Summary &s) {
     }
     std::fprintf(out, "; use the mode of the scan you will run\n");
   } else if (a.answered > 0) {
-    std::fprintf(out, "  answer       use lr = %s (%smedian of %lld trials, 95%% CI %s)\n", number(a.lr).c_str(),
-                 rule.c_str(), static_cast<long long>(a.answered), range(a.ci[0], a.ci[1]).c_str());
+    std::fprintf(out, "  answer       use lr = %s (%smedian of %lld trials, 95%% CI %s)\n",
+                 number(a.lr).c_str(), rule.c_str(), static_cast<long long>(a.answered),
+                 range(a.ci[0], a.ci[1]).c_str());
   }
   for (const std::string &w : a.warnings)
     std::fprintf(out, "  warning      %s\n", w.c_str());
@@ -99,12 +101,17 @@ void print_statistics(std::FILE *out, const Summary &s, const LinearReference &r
   }
 }
 
-void print_run_summary(std::FILE *out, const std::string &output, const Backend &backend, Arith arith,
-                       const Summary &s, const RunResult &r, const LinearReference &reference) {
+void print_run_summary(std::FILE *out, const std::string &output, const Backend &backend,
+                       const RunConfig &config, const Summary &s, const RunResult &r,
+                       const LinearReference &reference) {
   const double compute = r.compute_seconds > 0 ? r.compute_seconds : 1e-9;
   std::fprintf(out, "lrfinder: %lld trials on %s (%s)", static_cast<long long>(s.trials),
                backend.name().c_str(), backend.device().c_str());
-  if (arith == Arith::fma)
+  if (config.loss != Loss::mse)
+    std::fprintf(out, ", --loss %s", loss_text(config).c_str());
+  if (config.minibatch > 0)
+    std::fprintf(out, ", --minibatch %lld", static_cast<long long>(config.minibatch));
+  if (config.arith == Arith::fma)
     std::fprintf(out, ", --arith fma (fused multiply-adds: not numpy's bits)");
   if (s.trials > r.summary.trials)
     std::fprintf(out, ", %lld of them from the resumed partial file",

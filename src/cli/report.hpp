@@ -23,8 +23,9 @@ void print_statistics(std::FILE *out, const Summary &summary, const LinearRefere
 // The end of `lrfinder run`: what ran where, how fast, the statistics. `summary` covers every trial of the
 // file, `result` what this run computed (less, where it resumed a partial file); `arith`, the trials'
 // arithmetic (named where it is not numpy's).
-void print_run_summary(std::FILE *out, const std::string &output, const Backend &backend, Arith arith,
-                       const Summary &summary, const RunResult &result, const LinearReference &reference);
+void print_run_summary(std::FILE *out, const std::string &output, const Backend &backend,
+                       const RunConfig &config, const Summary &summary, const RunResult &result,
+                       const LinearReference &reference);
 
 // One progress line on stderr, redrawn in place: trials done of all, rate, time left.
 void print_progress(std::int64_t done, std::int64_t total, double seconds);
@@ -33,5 +34,9 @@ void print_progress(std::int64_t done, std::int64_t total, double seconds);
 // `file` names the result file and `suggest` its headline rule (attribute suggest); "" leaves each out.
 void print_json(std::FILE *out, const Summary &summary, const LinearReference &reference,
                 const std::string &file, const std::string &suggest = "");
+
+// The shortest text that reads back as v, or null (JSON has no NaN or infinity); a JSON string.
+std::string json_number(double v);
+std::string json_string(const std::string &s);
 
 } // namespace lrf

@@ -3,7 +3,7 @@
 // same on the host and on a GPU (LRF_HD).
 #pragma once
 
-#include "core/trial.hpp"
+#include "core/hd.hpp"
 
 #include <cstdint>
 

@@ -4,23 +4,21 @@
 // serial reference, the SIMD CPU backend (V = a vector of trials) and a CUDA thread (LRF_HD).
 //
 // Bit-exactness with the seed (numpy, float64) rests on doing the same IEEE operations in the same order:
-// the loss is np.mean((y - w*x)**2) with numpy's pairwise summation, lr grows by repeated + or *, and the
-// build turns off fused multiply-add (-ffp-contract=off, nvcc --fmad=false). --arith fma is the one
-// departure: each point as two explicit fused multiply-adds in the same order, the same bits on every
-// backend, but not numpy's.
+// the loss is np.mean((y - w*x)**2) with numpy's pairwise summation (or another loss's numpy expression,
+// on all the data or on a minibatch drawn for each evaluation), lr grows by repeated + or *, and the build
+// turns off fused multiply-add (-ffp-contract=off, nvcc --fmad=false). --arith fma is the one departure:
+// each point as two explicit fused multiply-adds in the same order, the same bits on every backend, but
+// not numpy's; and the logistic loss takes fdlibm's exp and log1p, the same bits on every backend, within
+// an ulp or two of numpy's.
 #pragma once
+
+#include "core/fdlibm.hpp"
+#include "core/hd.hpp"
+#include "core/philox.hpp"
 
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-
-#if defined(__CUDACC__)
-#define LRF_HD __host__ __device__
-#define LRF_INLINE __forceinline__
-#else
-#define LRF_HD
-#define LRF_INLINE inline __attribute__((always_inline))
-#endif
 
 namespace lrf {
 
@@ -48,12 +46,27 @@ constexpr const char *arith_name(Arith a) {
   return a == Arith::exact ? "exact" : "fma";
 }
 
+// The loss of weight w on points (x, y), with r = y - w*x: mse, np.mean(r**2) (the seed's); mae,
+// np.mean(np.abs(r)); huber, np.mean(np.where(np.abs(r) <= delta, 0.5*r*r, delta*(np.abs(r) - 0.5*delta)));
+// logistic (labels y of 0 or 1), with z = w*x, np.mean(np.maximum(z, 0) - z*y +
+// np.log1p(np.exp(-np.abs(z)))), the binary cross-entropy of sigmoid(z) in its stable form, with fdlibm's exp
+// and log1p (core/fdlibm.hpp).
+enum class Loss : std::uint8_t { mse = 0, mae = 1, huber = 2, logistic = 3 };
+constexpr const char *loss_name(Loss l) {
+  return l == Loss::mse ? "mse" : l == Loss::mae ? "mae" : l == Loss::huber ? "huber" : "logistic";
+}
+
 struct RunConfig {
   double base_lr = 1e-7;     // first learning rate
   std::int32_t epochs = 500; // most updates per trial
   double diverge = 1e7;      // a recorded loss above this ends the trial
   double stop_factor = 0;    // > 0: a recorded loss above this times the lowest so far ends the trial
   Arith arith = Arith::exact;
+  Loss loss = Loss::mse;
+  double huber_delta = 1.0; // huber: residuals up to this are squared, beyond it linear
+  std::int64_t minibatch =
+      0;                  // > 0: every evaluation of the loss is on this many points drawn (minibatch_point)
+  std::uint64_t seed = 0; // the run's seed, which keys the minibatch draws
 };
 
 // The data set, float64, n >= 1 points, and how numpy splits its sum: numpy before 2.3 reduces a
@@ -66,8 +79,81 @@ template <class T> struct BasicDataView {
   const T *y;
   std::int64_t n;
   std::int64_t sum_block;
+  // Point i, in every lane of V where T is a double.
+  template <class V> LRF_HD LRF_INLINE void load(std::int64_t i, V &xi, V &yi) const {
+    if constexpr (sizeof(V) == sizeof(T)) {
+      xi = x[i];
+      yi = y[i];
+    } else {
+      xi = x[i] - V{}; // keeps the sign of zero
+      yi = y[i] - V{};
+    }
+  }
 };
 using DataView = BasicDataView<double>;
+
+// Point i of evaluation `eval` (0: the start weight's loss; k: the loss after update k) of trial `trial`
+// in a run seeded `seed`, for a minibatch drawn from `points` points with replacement: Philox4x32-10 with
+// counter (trial, eval, i/2 + 1) and the seed as key (the start weights' draws use counter (trial, 0, 0)),
+// 64 bits of it, and the index (u * points) >> 64. Each point a pure function of its place, so a draw needs
+// no state and is the same on every backend, thread count and shard.
+LRF_HD LRF_INLINE std::int64_t minibatch_point(std::uint64_t seed, std::int64_t trial, std::int32_t eval,
+                                               std::int64_t i, std::int64_t points) {
+  const auto t = static_cast<std::uint64_t>(trial);
+  const Philox4 r =
+      philox4x32_10(Philox4{{static_cast<std::uint32_t>(t), static_cast<std::uint32_t>(t >> 32),
+                             static_cast<std::uint32_t>(eval), static_cast<std::uint32_t>((i >> 1) + 1)}},
+                    PhiloxKey{{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)}});
+  const std::uint64_t u =
+      (i & 1) ? (std::uint64_t{r.v[2]} << 32) | r.v[3] : (std::uint64_t{r.v[0]} << 32) | r.v[1];
+#if defined(__CUDA_ARCH__)
+  return static_cast<std::int64_t>(__umul64hi(u, static_cast<std::uint64_t>(points)));
+#else
+  __extension__ typedef unsigned __int128 Wide;
+  return static_cast<std::int64_t>((static_cast<Wide>(u) * static_cast<std::uint64_t>(points)) >> 64);
+#endif
+}
+
+// The points of one evaluation of a minibatch run: n = the minibatch's size, drawn from the data's `points`
+// by minibatch_point, summed as numpy sums them (sum_block as DataView's, of the n drawn points). V is
+// double, or a vector with one trial per lane, each lane with its own trial and evaluation.
+template <class V> struct MinibatchView {
+  static constexpr int kLanes = static_cast<int>(sizeof(V) / sizeof(double));
+  const double *x;
+  const double *y;
+  std::int64_t points;
+  std::int64_t n;
+  std::int64_t sum_block;
+  std::uint64_t seed;
+  std::int64_t trial[kLanes];
+  std::int32_t eval[kLanes];
+  LRF_HD LRF_INLINE void load(std::int64_t i, V &xi, V &yi) const {
+    if constexpr (kLanes == 1) {
+      const std::int64_t at = minibatch_point(seed, trial[0], eval[0], i, points);
+      xi = x[at];
+      yi = y[at];
+    } else {
+      xi = V{};
+      yi = V{};
+      for (int j = 0; j < kLanes; ++j) {
+        const std::int64_t at = minibatch_point(seed, trial[j], eval[j], i, points);
+        xi[j] = x[at];
+        yi[j] = y[at];
+      }
+    }
+  }
+};
+// The minibatch view of the run's data (trial and evaluation still to set).
+template <class V> LRF_HD LRF_INLINE MinibatchView<V> minibatch_view(const RunConfig &c, const DataView &d) {
+  MinibatchView<V> m{};
+  m.x = d.x;
+  m.y = d.y;
+  m.points = d.n;
+  m.n = c.minibatch;
+  m.sum_block = d.sum_block < c.minibatch ? d.sum_block : c.minibatch;
+  m.seed = c.seed;
+  return m;
+}
 
 struct TrialParams {
   double start_weight;
@@ -117,65 +203,110 @@ template <class V> LRF_HD LRF_INLINE V fused(V a, double b, double c) {
   return r;
 }
 
-// Point i's error as `A` evaluates it, up to its sign (only its square is used): exact, w*x - y, a multiply
-// then a subtract: rounding to nearest is symmetric, so this is exactly -(y - w*x) as numpy computes it,
-// and the order lets a vector instruction take both x and y from memory; fma, fma(-w, x, y).
-template <Arith A, class D, class V> LRF_HD LRF_INLINE V error(const D &d, std::int64_t i, V w) {
-  if constexpr (A == Arith::fma)
-    return fused(-w, d.x[i], d.y[i]);
-  else
-    return w * d.x[i] - d.y[i];
+// |v| (clears the sign bit, as np.abs does).
+LRF_HD LRF_INLINE double absolute(double v) {
+  return fabs(v);
 }
-// acc + e**2: numpy's square then add, or fma(e, e, acc).
-template <Arith A, class V> LRF_HD LRF_INLINE V add_square(V acc, V e) {
-  if constexpr (A == Arith::fma)
-    return fused(e, e, acc);
-  else
-    return acc + e * e;
-}
-// The square starting a partial sum (a product on its own: one rounding either way).
-template <Arith A, class D, class V> LRF_HD LRF_INLINE V square(const D &d, std::int64_t i, V w) {
-  const V e = error<A>(d, i, w);
-  return e * e;
+template <class V> LRF_HD LRF_INLINE V absolute(V v) {
+  using U = decltype(v < v); // the int64 vector of V's width
+  return (V)((U)v & static_cast<std::int64_t>(0x7fffffffffffffffll));
 }
 
-// numpy's pairwise_sum of the squared errors for n <= kPairwiseLeaf elements starting at lo.
-template <Arith A, class D, class V>
-LRF_HD LRF_INLINE V pairwise_leaf(const D &d, std::int64_t lo, std::int64_t n, V w) {
+// One point's term of the logistic loss, numpy's np.maximum(z, 0) - z*y + np.log1p(np.exp(-np.abs(z))).
+LRF_HD LRF_INLINE double logistic_term(double z, double y) {
+  const double positive = z < 0 ? 0.0 : z; // np.maximum: z where z >= 0 or NaN
+  return (positive - z * y) + fdlibm::log1p(fdlibm::exp(-absolute(z)));
+}
+
+// The loss L's term for one point, computed with arithmetic A (fma only for mse), and how numpy's sum adds
+// it: `term` is the point's value, `add` is acc + term (mse with fma: fma(e, e, acc)).
+template <Loss L, Arith A> struct PointLoss {
+  double delta = 1.0, half_delta = 0.5; // huber's delta and 0.5 * delta, as numpy computes it
+
+  // The residual up to its sign (only |r| and r*r are used): exact, w*x - y, a multiply then a subtract:
+  // rounding to nearest is symmetric, so this is exactly -(y - w*x) as numpy computes it, and the order lets
+  // a vector instruction take both x and y from memory; fma, fma(-w, x, y).
+  template <class V> LRF_HD LRF_INLINE V residual(V w, V xi, V yi) const {
+    if constexpr (A == Arith::fma)
+      return fused(-w, xi, yi);
+    else
+      return w * xi - yi;
+  }
+  template <class V> LRF_HD LRF_INLINE V value(V w, V xi, V yi) const {
+    if constexpr (L == Loss::logistic) {
+      const V z = w * xi;
+      if constexpr (sizeof(V) == sizeof(double)) {
+        return logistic_term(z, yi);
+      } else {
+        V r;
+        for (int j = 0; j < static_cast<int>(sizeof(V) / sizeof(double)); ++j)
+          r[j] = logistic_term(z[j], yi[j]);
+        return r;
+      }
+    } else {
+      const V e = residual(w, xi, yi);
+      if constexpr (L == Loss::mse)
+        return e * e;
+      else if constexpr (L == Loss::mae)
+        return absolute(e);
+      else // huber: 0.5*r*r is (0.5*r)*r, the same bits for -r
+        return absolute(e) <= delta ? (0.5 * e) * e : delta * (absolute(e) - half_delta);
+    }
+  }
+  template <class D, class V> LRF_HD LRF_INLINE V term(const D &d, std::int64_t i, V w) const {
+    V xi, yi;
+    d.load(i, xi, yi);
+    return value(w, xi, yi);
+  }
+  template <class D, class V> LRF_HD LRF_INLINE V add(V acc, const D &d, std::int64_t i, V w) const {
+    if constexpr (L == Loss::mse && A == Arith::fma) {
+      V xi, yi;
+      d.load(i, xi, yi);
+      const V e = residual(w, xi, yi);
+      return fused(e, e, acc);
+    } else {
+      return acc + term(d, i, w);
+    }
+  }
+};
+
+// numpy's pairwise_sum of the points' terms for n <= kPairwiseLeaf elements starting at lo.
+template <class F, class D, class V>
+LRF_HD LRF_INLINE V pairwise_leaf(const F &f, const D &d, std::int64_t lo, std::int64_t n, V w) {
   if (n < 8) {
     V res = splat<V>(-0.0); // numpy's start value
     for (std::int64_t i = 0; i < n; ++i)
-      res = add_square<A>(res, error<A>(d, lo + i, w));
+      res = f.add(res, d, lo + i, w);
     return res;
   }
-  V r0 = square<A>(d, lo + 0, w), r1 = square<A>(d, lo + 1, w);
-  V r2 = square<A>(d, lo + 2, w), r3 = square<A>(d, lo + 3, w);
-  V r4 = square<A>(d, lo + 4, w), r5 = square<A>(d, lo + 5, w);
-  V r6 = square<A>(d, lo + 6, w), r7 = square<A>(d, lo + 7, w);
+  V r0 = f.term(d, lo + 0, w), r1 = f.term(d, lo + 1, w);
+  V r2 = f.term(d, lo + 2, w), r3 = f.term(d, lo + 3, w);
+  V r4 = f.term(d, lo + 4, w), r5 = f.term(d, lo + 5, w);
+  V r6 = f.term(d, lo + 6, w), r7 = f.term(d, lo + 7, w);
   std::int64_t i = 8;
   for (; i < n - (n % 8); i += 8) {
-    r0 = add_square<A>(r0, error<A>(d, lo + i + 0, w));
-    r1 = add_square<A>(r1, error<A>(d, lo + i + 1, w));
-    r2 = add_square<A>(r2, error<A>(d, lo + i + 2, w));
-    r3 = add_square<A>(r3, error<A>(d, lo + i + 3, w));
-    r4 = add_square<A>(r4, error<A>(d, lo + i + 4, w));
-    r5 = add_square<A>(r5, error<A>(d, lo + i + 5, w));
-    r6 = add_square<A>(r6, error<A>(d, lo + i + 6, w));
-    r7 = add_square<A>(r7, error<A>(d, lo + i + 7, w));
+    r0 = f.add(r0, d, lo + i + 0, w);
+    r1 = f.add(r1, d, lo + i + 1, w);
+    r2 = f.add(r2, d, lo + i + 2, w);
+    r3 = f.add(r3, d, lo + i + 3, w);
+    r4 = f.add(r4, d, lo + i + 4, w);
+    r5 = f.add(r5, d, lo + i + 5, w);
+    r6 = f.add(r6, d, lo + i + 6, w);
+    r7 = f.add(r7, d, lo + i + 7, w);
   }
   V res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7));
   for (; i < n; ++i)
-    res = add_square<A>(res, error<A>(d, lo + i, w));
+    res = f.add(res, d, lo + i, w);
   return res;
 }
 
 // numpy's pairwise_sum for any n: above the leaf size it splits at n/2 rounded down to a multiple of 8
 // and adds the two halves' sums. Written with an explicit stack (each split adds one level; 56 levels at
 // most for a 64-bit n) so that it inlines and runs on a GPU thread.
-template <Arith A, class D, class V>
-LRF_HD LRF_INLINE V pairwise_sum(const D &d, std::int64_t lo, std::int64_t n, V w) {
+template <class F, class D, class V>
+LRF_HD LRF_INLINE V pairwise_sum(const F &f, const D &d, std::int64_t lo, std::int64_t n, V w) {
   if (n <= kPairwiseLeaf)
-    return pairwise_leaf<A>(d, lo, n, w);
+    return pairwise_leaf(f, d, lo, n, w);
   struct Task {
     std::int64_t lo, n; // n < 0: add the two values on top of the value stack
   };
@@ -189,7 +320,7 @@ LRF_HD LRF_INLINE V pairwise_sum(const D &d, std::int64_t lo, std::int64_t n, V 
       V right = values[--nvalues];
       values[nvalues - 1] = values[nvalues - 1] + right;
     } else if (t.n <= kPairwiseLeaf) {
-      values[nvalues++] = pairwise_leaf<A>(d, t.lo, t.n, w);
+      values[nvalues++] = pairwise_leaf(f, d, t.lo, t.n, w);
     } else {
       std::int64_t n2 = t.n / 2;
       n2 -= n2 % 8;
@@ -203,27 +334,63 @@ LRF_HD LRF_INLINE V pairwise_sum(const D &d, std::int64_t lo, std::int64_t n, V 
 
 } // namespace detail
 
-// The seed's loss, np.mean((y - w*x)**2), bit for bit (A = exact): numpy's (blocked) pairwise sum, then
-// / n. V is double, or a vector of doubles holding one trial's weight per lane.
-template <Arith A = Arith::exact, class D, class V> LRF_HD LRF_INLINE V mean_squared_error(const D &d, V w) {
+using detail::PointLoss;
+
+// The point loss of the run's settings.
+template <Loss L, Arith A> LRF_HD LRF_INLINE PointLoss<L, A> point_loss(const RunConfig &c) {
+  return PointLoss<L, A>{c.huber_delta, 0.5 * c.huber_delta};
+}
+
+// np.mean of the points' terms, bit for bit (A = exact): numpy's (blocked) pairwise sum, then / n. D is a
+// DataView or a MinibatchView; V is double, or a vector of doubles holding one trial's weight per lane.
+template <class F, class D, class V> LRF_HD LRF_INLINE V mean_loss(const F &f, const D &d, V w) {
   V acc = detail::splat<V>(0.0); // numpy's reduction starts from the identity
   for (std::int64_t lo = 0; lo < d.n; lo += d.sum_block) {
     std::int64_t n = d.n - lo < d.sum_block ? d.n - lo : d.sum_block;
-    acc += detail::pairwise_sum<A>(d, lo, n, w);
+    acc += detail::pairwise_sum(f, d, lo, n, w);
   }
   return acc / static_cast<double>(d.n);
 }
-// The loss with the run's arithmetic.
-LRF_HD LRF_INLINE double trial_loss(const RunConfig &c, const DataView &d, double w) {
+// The seed's loss, np.mean((y - w*x)**2).
+template <Arith A = Arith::exact, class D, class V> LRF_HD LRF_INLINE V mean_squared_error(const D &d, V w) {
+  return mean_loss(PointLoss<Loss::mse, A>{}, d, w);
+}
+
+// The run's loss and arithmetic on the points of d.
+template <class D, class V> LRF_HD LRF_INLINE V run_loss(const RunConfig &c, const D &d, V w) {
+  switch (c.loss) {
+  case Loss::mae:
+    return mean_loss(point_loss<Loss::mae, Arith::exact>(c), d, w);
+  case Loss::huber:
+    return mean_loss(point_loss<Loss::huber, Arith::exact>(c), d, w);
+  case Loss::logistic:
+    return mean_loss(point_loss<Loss::logistic, Arith::exact>(c), d, w);
+  case Loss::mse:
+    break;
+  }
   return c.arith == Arith::fma ? mean_squared_error<Arith::fma>(d, w)
                                : mean_squared_error<Arith::exact>(d, w);
+}
+// The run's loss at w on all the data.
+LRF_HD LRF_INLINE double trial_loss(const RunConfig &c, const DataView &d, double w) {
+  return run_loss(c, d, w);
+}
+// The loss that evaluation `eval` of trial `trial` sees: on all the data, or on its minibatch.
+LRF_HD LRF_INLINE double evaluation_loss(const RunConfig &c, const DataView &d, double w, std::int64_t trial,
+                                         std::int32_t eval) {
+  if (c.minibatch <= 0)
+    return run_loss(c, d, w);
+  MinibatchView<double> m = minibatch_view<double>(c, d);
+  m.trial[0] = trial;
+  m.eval[0] = eval;
+  return run_loss(c, m, w);
 }
 
 // The state the seed's loop carries from one step to the next.
 struct TrialState {
-  double w;    // current weight
-  double loss; // loss at w
-  double lr;   // learning rate for the next update
+  double w;      // current weight
+  double loss;   // loss at w
+  double lr;     // learning rate for the next update
   double dldw;   // gradient estimate for the next update (the secant of the last step; 1 at the start)
   double lowest; // the lowest loss recorded so far
   std::int32_t step;
@@ -251,12 +418,14 @@ LRF_HD LRF_INLINE double next_weight(const TrialState &s) {
   return s.w - s.lr * s.dldw;
 }
 
-// One step of the seed's loop, given the new weight and its loss: secant gradient, record, grow lr, then
-// the stop rules (the seed's --diverge, then --stop-factor if set, a stalled w, the epochs). Returns false when the trial has ended and sets *status.
+// One step of the seed's loop, given the new weight, its loss and `before`, the last weight's loss on the
+// same points (s.loss, or on a minibatch this step's draw): secant gradient, record, grow lr, then the stop
+// rules (the seed's --diverge, then --stop-factor if set, a stalled w, the epochs). Returns false when the
+// trial has ended and sets *status.
 LRF_HD LRF_INLINE bool trial_step(TrialState &s, const RunConfig &c, Scan scan, double factor, double w,
-                                  double loss, const TrajectoryOut &out, Status *status) {
+                                  double loss, double before, const TrajectoryOut &out, Status *status) {
   bool stalled = w == s.w; // w did not move: the seed's secant is 0/0 and NaN from here on
-  double dldw = (loss - s.loss) / (w - s.w);
+  double dldw = (loss - before) / (w - s.w);
   s.step += 1;
   record(out, s.step, s.lr, loss, w);
   s.lr = scan == Scan::linear ? s.lr + factor : s.lr * factor;
@@ -286,13 +455,16 @@ LRF_HD LRF_INLINE bool trial_step(TrialState &s, const RunConfig &c, Scan scan, 
 
 // One whole trial, the plain loop: what the serial reference and a CUDA thread run. Entries after the
 // last recorded step are left as they are (the runner sets them to NaN where a file will hold them).
+// `trial` is the trial's index in the run (it keys the minibatch draws).
 LRF_HD inline TrialResult run_trial(const RunConfig &c, const DataView &d, const TrialParams &p,
-                                    const TrajectoryOut &out) {
-  TrialState s = trial_start(c, p.start_weight, trial_loss(c, d, p.start_weight), out);
+                                    const TrajectoryOut &out, std::int64_t trial = 0) {
+  TrialState s = trial_start(c, p.start_weight, evaluation_loss(c, d, p.start_weight, trial, 0), out);
   Status status = Status::completed;
   for (;;) {
-    double w = next_weight(s);
-    if (!trial_step(s, c, p.scan, p.factor, w, trial_loss(c, d, w), out, &status))
+    const double w = next_weight(s);
+    const std::int32_t eval = s.step + 1;
+    const double before = c.minibatch > 0 ? evaluation_loss(c, d, s.w, trial, eval) : s.loss;
+    if (!trial_step(s, c, p.scan, p.factor, w, evaluation_loss(c, d, w, trial, eval), before, out, &status))
       break;
   }
   return TrialResult{s.step, status};

@@ -93,6 +93,9 @@ void write_run_attributes(hid_t f, const Problem &problem, const OutputInfo &inf
   h5::write_attr(f, "diverge", H5T_NATIVE_DOUBLE, &c.diverge);
   h5::write_attr(f, "stop_factor", H5T_NATIVE_DOUBLE, &c.stop_factor);
   h5::write_attr(f, "arith", std::string(arith_name(c.arith)));
+  h5::write_attr(f, "loss", std::string(loss_name(c.loss)));
+  h5::write_attr(f, "huber_delta", H5T_NATIVE_DOUBLE, &c.huber_delta);
+  h5::write_attr(f, "minibatch", c.minibatch);
   h5::write_attr(f, "seed", H5T_NATIVE_UINT64, &info.seed);
   h5::write_attr(f, "w_min", H5T_NATIVE_DOUBLE, &info.w_min);
   h5::write_attr(f, "w_max", H5T_NATIVE_DOUBLE, &info.w_max);

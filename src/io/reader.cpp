@@ -1,6 +1,7 @@
 #include "io/reader.hpp"
 
 #include "core/errors.hpp"
+#include "core/format.hpp"
 #include "io/layout.hpp"
 #include "io/stats.hpp"
 
@@ -74,6 +75,16 @@ ResultFile::ResultFile(const std::string &path, bool writer_is_us) : path_(path)
   else if (arith != "exact")
     throw InputError(path + ": not an lrfinder result (attribute arith: \"" + arith +
                      "\" is neither exact nor fma)");
+  std::string loss = "mse"; // files before --loss and --minibatch: the seed's loss on all points
+  h5::read_attr(f, "loss", loss);
+  if (RunConfig c; !parse_loss(loss, c).empty() || loss.rfind("huber:", 0) == 0)
+    throw InputError(path + ": not an lrfinder result (attribute loss: \"" + loss +
+                     "\" is not one of mse, mae, huber, logistic)");
+  else
+    problem_.config.loss = c.loss;
+  h5::read_attr(f, "huber_delta", problem_.config.huber_delta);
+  h5::read_attr(f, "minibatch", problem_.config.minibatch);
+  problem_.config.seed = info_.seed;
   h5::read_attr(f, "shard", info_.shard);
   h5::read_attr(f, "backend", info_.backend);
   h5::read_attr(f, "device", info_.device);

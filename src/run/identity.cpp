@@ -41,6 +41,10 @@ std::string run_config(const Problem &p, NumpySum numpy_sum, const PlanOptions &
       " diverge=" + shortest(rc.diverge) +
       (rc.stop_factor > 0 ? " stop_factor=" + shortest(rc.stop_factor) : "") +
       (rc.arith != Arith::exact ? std::string(" arith=") + arith_name(rc.arith) : "") +
+      (rc.loss != Loss::mse ? " loss=" + loss_text(rc) : "") +
+      (rc.minibatch > 0
+           ? " minibatch=" + std::to_string(rc.minibatch) + " minibatch_seed=" + std::to_string(rc.seed)
+           : "") +
       " numpy_sum=" + numpy_sum_name(numpy_sum) + " " + describe(analysis) + " save=" + storage.save_text() +
       " precision=" + storage.precision_text() + " data=" + std::to_string(p.x.size()) + ":" +
       hex(fnv1a(p.y.data(), p.y.size() * sizeof(double), fnv1a(p.x.data(), p.x.size() * sizeof(double))));
