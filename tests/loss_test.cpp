@@ -134,7 +134,8 @@ TEST(Loss, FdlibmExpAndLog1pAreWithinAnUlpOfTheCLibrary) {
   EXPECT_LE(worst, 1);
   std::printf(
       "fdlibm vs the C library on %d inputs: exp differs on %.2f%%, log1p on %.2f%%, by 1 ulp at most\n",
-      kInputs, 100.0 * exp_off / kInputs, 100.0 * log1p_off / kInputs);
+      kInputs, 100.0 * static_cast<double>(exp_off) / kInputs,
+      100.0 * static_cast<double>(log1p_off) / kInputs);
 }
 
 // Each loss on hand-worked points: x = 1, 2, 3 and y = 2, 2, 2 at w = 1 give r = 1, 0, -1.
@@ -220,7 +221,7 @@ TEST(Loss, MinibatchIsTheLossOfItsDrawnPoints) {
     ++counts[minibatch_point(1, k / 16, static_cast<std::int32_t>(k % 16), k % 5, 10)];
   double chi2 = 0;
   for (std::int64_t n : counts)
-    chi2 += (n - 10000.0) * (n - 10000.0) / 10000.0;
+    chi2 += (static_cast<double>(n) - 10000.0) * (static_cast<double>(n) - 10000.0) / 10000.0;
   EXPECT_LT(chi2, 27.9);
 }
 

@@ -56,6 +56,7 @@ int cli_main(int argc, char **argv) {
   add(setup_info, "info", "build options, backends compiled in, devices seen");
   add(setup_report, "report", "statistics of a result file's suggested learning rates (--json for machines)");
   add(setup_merge, "merge", "merge the shard files of one run into one result");
+  add(setup_truth, "truth", "which suggestion rule to trust: a sample of trials at fixed rates, against each rule");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp &e) {

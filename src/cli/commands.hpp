@@ -23,6 +23,7 @@ Command setup_run(CLI::App &app, const std::string &command_line);
 Command setup_info(CLI::App &app);
 Command setup_report(CLI::App &app);
 Command setup_merge(CLI::App &app);
+Command setup_truth(CLI::App &app);
 
 struct AnalysisOptions;
 // The options of `lrfinder run` that shape the analysis (src/cli/options_analysis.cpp).

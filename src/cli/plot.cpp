@@ -71,33 +71,53 @@ std::string scripts_folder() {
   return "";
 }
 
-} // namespace
-
-bool plot_result(const std::string &file, bool quiet) {
+// The scripts folder where python3 can run `script` in it, or "" after saying on stderr why not.
+std::string python_scripts(const char *script) {
   const std::string scripts = scripts_folder();
-  if (scripts.empty()) {
-    std::fprintf(stderr, "lrfinder: --plot: scripts/plot not found beside this lrfinder (set LRF_SCRIPTS to "
-                         "the scripts folder of the checkout)\n");
-    return false;
+  struct stat st {};
+  if (scripts.empty() || ::stat((scripts + "/" + script).c_str(), &st) != 0) {
+    std::fprintf(stderr,
+                 "lrfinder: --plot: scripts/%s not found beside this lrfinder (set LRF_SCRIPTS to "
+                 "the scripts folder of the checkout)\n",
+                 script);
+    return "";
   }
   if (run_program({"python3", "-c", "import h5py, numpy, matplotlib"}, true) != 0) {
     std::fprintf(stderr,
                  "lrfinder: --plot: needs python3 with h5py, numpy and matplotlib: "
                  "pip install -r %s/requirements.txt\n",
                  scripts.c_str());
-    return false;
+    return "";
   }
-  // The script asks this same binary for the statistics (lrfinder report --json).
-  std::vector<std::string> args{"python3", scripts + "/plot", file, "--lrfinder", own_path()};
+  return scripts;
+}
+
+// Runs python3 SCRIPTS/script with `args` (and -q where quiet); false after saying why where it fails.
+bool run_script(const std::string &scripts, const char *script, std::vector<std::string> args, bool quiet,
+                const std::string &file) {
+  args.insert(args.begin(), {"python3", scripts + "/" + script});
   if (quiet)
     args.emplace_back("-q");
   int code = run_program(args, false);
   if (code != 0) {
-    std::fprintf(stderr, "lrfinder: --plot: %s/plot %s failed (exit %d)\n", scripts.c_str(), file.c_str(),
-                 code);
+    std::fprintf(stderr, "lrfinder: --plot: %s/%s %s failed (exit %d)\n", scripts.c_str(), script,
+                 file.c_str(), code);
     return false;
   }
   return true;
+}
+
+} // namespace
+
+bool plot_result(const std::string &file, bool quiet) {
+  const std::string scripts = python_scripts("plot");
+  // The script asks this same binary for the statistics (lrfinder report --json).
+  return !scripts.empty() && run_script(scripts, "plot", {file, "--lrfinder", own_path()}, quiet, file);
+}
+
+bool plot_truth(const std::string &file, const std::string &png, bool quiet) {
+  const std::string scripts = python_scripts("plot-truth");
+  return !scripts.empty() && run_script(scripts, "plot-truth", {file, "-o", png}, quiet, file);
 }
 
 } // namespace lrf

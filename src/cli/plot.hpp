@@ -11,4 +11,8 @@ namespace lrf {
 // install them) and returns false. `quiet`: the script prints nothing but errors.
 bool plot_result(const std::string &file, bool quiet);
 
+// Runs scripts/plot-truth on a file of `lrfinder truth`, writing the figure `png`; as plot_result, says
+// on stderr why where it cannot and returns false.
+bool plot_truth(const std::string &file, const std::string &png, bool quiet);
+
 } // namespace lrf

@@ -7,9 +7,7 @@
 #include <cstdio>
 
 namespace lrf {
-namespace {
 
-// The shortest text that reads back as v, or null (JSON has no NaN).
 std::string json_number(double v) {
   return std::isfinite(v) ? shortest(v) : "null";
 }
@@ -28,6 +26,8 @@ std::string json_string(const std::string &s) {
   }
   return q + "\"";
 }
+
+namespace {
 
 // [[bin, count], ...] over the non-empty bins, in order.
 std::string json_histogram(const Distribution &d) {

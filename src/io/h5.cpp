@@ -28,9 +28,12 @@ Id file_access() {
   return fapl;
 }
 
-Id create_file(const std::string &path) {
+Id create_file(const std::string &path, bool written_once) {
   Id fcpl(H5Pcreate(H5P_FILE_CREATE), H5Pclose);
-  H5Pset_file_space_strategy(fcpl.get(), H5F_FSPACE_STRATEGY_NONE, false, 1);
+  if (written_once)
+    H5Pset_obj_track_times(fcpl.get(), false);
+  else
+    H5Pset_file_space_strategy(fcpl.get(), H5F_FSPACE_STRATEGY_NONE, false, 1);
   Id fapl = file_access();
   H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V110, H5F_LIBVER_V110);
   return Id(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get()), H5Fclose);

@@ -64,7 +64,11 @@ Id file_access();
 // run left half written reads as an error, never as values, and a fixed-size dataset indexes its chunks in
 // one fixed array, updated in place, never split. No freed file space is ever reused, so that a chunk
 // rewritten after a checkpoint never lands where the checkpoint's chunks are.
-Id create_file(const std::string &path);
+// written_once: a file that is written in one go and never checkpointed or resumed (`lrfinder truth`'s)
+// has no use for that strategy, whose superblock extension records the times it was made, and its root
+// group records none either: with objects made under H5Pset_obj_track_times(false), the same content
+// gives the same bytes.
+Id create_file(const std::string &path, bool written_once = false);
 
 // Opens a file the tool wrote for writing; an invalid Id on failure. A file whose writer was killed is
 // still marked open for writing in its superblock (its file consistency flags, which `h5clear -s` clears):
