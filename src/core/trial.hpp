@@ -79,15 +79,10 @@ template <class T> struct BasicDataView {
   const T *y;
   std::int64_t n;
   std::int64_t sum_block;
-  // Point i, in every lane of V where T is a double.
-  template <class V> LRF_HD LRF_INLINE void load(std::int64_t i, V &xi, V &yi) const {
-    if constexpr (sizeof(V) == sizeof(T)) {
-      xi = x[i];
-      yi = y[i];
-    } else {
-      xi = x[i] - V{}; // keeps the sign of zero
-      yi = y[i] - V{};
-    }
+  using Value = T; // what load gives: a double, which arithmetic with a vector broadcasts, or a vector
+  LRF_HD LRF_INLINE void load(std::int64_t i, T &xi, T &yi) const {
+    xi = x[i];
+    yi = y[i];
   }
 };
 using DataView = BasicDataView<double>;
@@ -127,6 +122,7 @@ template <class V> struct MinibatchView {
   std::uint64_t seed;
   std::int64_t trial[kLanes];
   std::int32_t eval[kLanes];
+  using Value = V;
   LRF_HD LRF_INLINE void load(std::int64_t i, V &xi, V &yi) const {
     if constexpr (kLanes == 1) {
       const std::int64_t at = minibatch_point(seed, trial[0], eval[0], i, points);
@@ -226,21 +222,26 @@ template <Loss L, Arith A> struct PointLoss {
   // The residual up to its sign (only |r| and r*r are used): exact, w*x - y, a multiply then a subtract:
   // rounding to nearest is symmetric, so this is exactly -(y - w*x) as numpy computes it, and the order lets
   // a vector instruction take both x and y from memory; fma, fma(-w, x, y).
-  template <class V> LRF_HD LRF_INLINE V residual(V w, V xi, V yi) const {
+  // X is V, or a double that the arithmetic broadcasts (a vector instruction's broadcast operand).
+  template <class V, class X> LRF_HD LRF_INLINE V residual(V w, X xi, X yi) const {
     if constexpr (A == Arith::fma)
       return fused(-w, xi, yi);
     else
       return w * xi - yi;
   }
-  template <class V> LRF_HD LRF_INLINE V value(V w, V xi, V yi) const {
+  template <class V, class X> LRF_HD LRF_INLINE V value(V w, X xi, X yi) const {
     if constexpr (L == Loss::logistic) {
       const V z = w * xi;
       if constexpr (sizeof(V) == sizeof(double)) {
         return logistic_term(z, yi);
       } else {
         V r;
-        for (int j = 0; j < static_cast<int>(sizeof(V) / sizeof(double)); ++j)
-          r[j] = logistic_term(z[j], yi[j]);
+        for (int j = 0; j < static_cast<int>(sizeof(V) / sizeof(double)); ++j) {
+          if constexpr (sizeof(X) == sizeof(double))
+            r[j] = logistic_term(z[j], yi);
+          else
+            r[j] = logistic_term(z[j], yi[j]);
+        }
         return r;
       }
     } else {
@@ -254,13 +255,13 @@ template <Loss L, Arith A> struct PointLoss {
     }
   }
   template <class D, class V> LRF_HD LRF_INLINE V term(const D &d, std::int64_t i, V w) const {
-    V xi, yi;
+    typename D::Value xi, yi;
     d.load(i, xi, yi);
     return value(w, xi, yi);
   }
   template <class D, class V> LRF_HD LRF_INLINE V add(V acc, const D &d, std::int64_t i, V w) const {
     if constexpr (L == Loss::mse && A == Arith::fma) {
-      V xi, yi;
+      typename D::Value xi, yi;
       d.load(i, xi, yi);
       const V e = residual(w, xi, yi);
       return fused(e, e, acc);
