@@ -104,18 +104,6 @@ bool same_file(const std::string &a, const std::string &b) {
          x.st_ino == y.st_ino;
 }
 
-std::string number(double v) {
-  if (std::isnan(v))
-    return "-";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3g", v);
-  return buf;
-}
-
-std::string interval(double a, double b) {
-  return std::isnan(a) ? "-" : "[" + number(a) + ", " + number(b) + "]";
-}
-
 std::string share(double v) {
   if (std::isnan(v))
     return "-";
@@ -142,8 +130,8 @@ std::string fit_label(std::string label, const TruthSample::Group *g) {
 void print_rule_row(std::FILE *out, const std::string &label, const RuleTruth &t) {
   std::fprintf(out, "  %-*s %6lld %6s %8s %-20s %8s %-20s %6s\n", kLabel, label.c_str(),
                static_cast<long long>(t.trials), share(t.no_answer_share).c_str(),
-               number(t.ratio.median).c_str(), interval(t.ratio.lo, t.ratio.hi).c_str(),
-               number(t.regret.median).c_str(), interval(t.regret.lo, t.regret.hi).c_str(),
+               number(t.ratio.median).c_str(), range(t.ratio.lo, t.ratio.hi).c_str(),
+               number(t.regret.median).c_str(), range(t.regret.lo, t.regret.hi).c_str(),
                share(t.within_2x_share).c_str());
 }
 
@@ -193,7 +181,7 @@ void print_table(std::FILE *out, const TruthCliOptions &o, const std::string &ou
   auto best_line = [&](const std::string &label, std::int32_t group) {
     const std::vector<double> lr = of_group(s, r.best_lr, group), loss = of_group(s, r.best_loss, group);
     std::fprintf(out, "    %-15s %9s %-22s %9s\n", label.c_str(), number(percentile(lr, 0.5)).c_str(),
-                 interval(percentile(lr, 0.05), percentile(lr, 0.95)).c_str(),
+                 range(percentile(lr, 0.05), percentile(lr, 0.95)).c_str(),
                  number(percentile(loss, 0.5)).c_str());
   };
   best_line("all", -1);
@@ -222,7 +210,7 @@ void print_table(std::FILE *out, const TruthCliOptions &o, const std::string &ou
   std::fprintf(out, "  output       %s\n", output.c_str());
 }
 
-std::string json_interval(double a, double b) {
+std::string json_range(double a, double b) {
   return "[" + json_number(a) + ", " + json_number(b) + "]";
 }
 
@@ -231,9 +219,9 @@ std::string json_rule(const RuleTruth &t) {
          ", \"no_answer_share\": " + json_number(t.no_answer_share) +
          ", \"within_2x_share\": " + json_number(t.within_2x_share) +
          ", \"median_ratio\": " + json_number(t.ratio.median) +
-         ", \"ratio_ci95\": " + json_interval(t.ratio.lo, t.ratio.hi) +
+         ", \"ratio_ci95\": " + json_range(t.ratio.lo, t.ratio.hi) +
          ", \"median_regret\": " + json_number(t.regret.median) +
-         ", \"regret_ci95\": " + json_interval(t.regret.lo, t.regret.hi);
+         ", \"regret_ci95\": " + json_range(t.regret.lo, t.regret.hi);
 }
 
 std::string json_best(const TruthSample &s, const TruthResult &r, std::int32_t group) {

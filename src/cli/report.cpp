@@ -7,7 +7,6 @@
 #include <cstdio>
 
 namespace lrf {
-namespace {
 
 std::string number(double v) {
   if (std::isnan(v))
@@ -20,6 +19,8 @@ std::string number(double v) {
 std::string range(double a, double b) {
   return std::isnan(a) ? "-" : "[" + number(a) + ", " + number(b) + "]";
 }
+
+namespace {
 
 void print_row(std::FILE *out, const std::string &label, const Distribution &d, const LinearReference &ref) {
   const auto ci = d.median_interval();

@@ -36,6 +36,9 @@ void print_json(std::FILE *out, const Summary &summary, const LinearReference &r
                 const std::string &file, const std::string &suggest = "");
 
 // The shortest text that reads back as v, or null (JSON has no NaN or infinity); a JSON string.
+// A number in a table: 3 significant digits, "-" for NaN; an interval "[a, b]", "-" where a is NaN.
+std::string number(double v);
+std::string range(double a, double b);
 std::string json_number(double v);
 std::string json_string(const std::string &s);
 
