@@ -37,6 +37,27 @@ std::string error_text(cudaError_t e) {
 // Loading it is the test that this build holds code the device can run.
 __global__ void probe_kernel() {}
 
+// "CUDA 12.4" of a version number as the runtime and the driver report it (12040).
+std::string cuda_version_text(int v) {
+  return "CUDA " + std::to_string(v / 1000) + "." + std::to_string(v % 1000 / 10);
+}
+
+// Why cudaGetDeviceCount found no GPU, in the words a user acts on: no driver, no device, or a driver
+// older than this build's runtime; the runtime's own name and text for anything else.
+std::string no_device_reason(cudaError_t e) {
+  int driver = 0, runtime = 0;
+  (void)cudaDriverGetVersion(&driver);
+  (void)cudaRuntimeGetVersion(&runtime);
+  if (e == cudaErrorInsufficientDriver && driver == 0)
+    return "no NVIDIA driver is loaded (this machine has no GPU, or its driver is not installed)";
+  if (e == cudaErrorInsufficientDriver)
+    return "the NVIDIA driver (" + cuda_version_text(driver) + ") is older than this build's runtime (" +
+           cuda_version_text(runtime) + "): update the driver";
+  if (e == cudaErrorNoDevice)
+    return "the NVIDIA driver sees no GPU (none installed, or CUDA_VISIBLE_DEVICES hides them)";
+  return "the CUDA runtime cannot start: " + error_text(e);
+}
+
 // Trials a GPU takes at a time: about as many as an H200 keeps resident (132 SMs x 2048 threads), fewer
 // where free memory is short (each holds its rows and the rules' scratch while it runs).
 constexpr std::int64_t kDeviceChunk = 262144;
@@ -176,10 +197,10 @@ bool cuda_usable(const std::vector<int> &devices, std::string *why) {
   cudaError_t e = cudaGetDeviceCount(&count);
   if (e != cudaSuccess) {
     (void)cudaGetLastError();
-    return fail("cudaGetDeviceCount: " + error_text(e));
+    return fail(no_device_reason(e));
   }
   if (count == 0)
-    return fail("no CUDA device found");
+    return fail(no_device_reason(cudaErrorNoDevice));
   std::vector<int> list = devices;
   if (list.empty())
     for (int d = 0; d < count; ++d)
@@ -220,7 +241,7 @@ std::unique_ptr<Backend> make_cuda_backend(const std::vector<int> &devices) {
 std::string cuda_devices_description() {
   std::string why;
   if (!cuda_usable({}, &why))
-    return "no usable GPU (" + why + ")";
+    return "no usable GPU: " + why;
   int count = 0;
   LRF_CUDA_CHECK(cudaGetDeviceCount(&count));
   std::string text;

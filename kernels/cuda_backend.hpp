@@ -20,7 +20,7 @@ bool cuda_usable(const std::vector<int> &devices, std::string *why);
 std::unique_ptr<Backend> make_cuda_backend(const std::vector<int> &devices);
 
 // One line for `lrfinder info`: each GPU's ordinal, name, compute capability, SMs, clock and memory, or
-// "no usable GPU (<reason>)".
+// "no usable GPU: <reason>".
 std::string cuda_devices_description();
 
 } // namespace lrf

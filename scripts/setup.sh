@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Installs what lrfinder needs to build (and, with --tests, to test) on Debian/Ubuntu, where it is missing.
-# System packages come from apt-get (as root, or through sudo); Python packages for the tests from pip.
+# System packages come from apt-get (as root, or through sudo); Python packages (scripts/requirements.txt:
+# what the Python module builds and runs with, the plots and the tests) from pip.
 set -euo pipefail
 
 want_tests=0
 [ "${1:-}" = "--tests" ] && want_tests=1
 
-packages=(cmake ninja-build g++ pkg-config libhdf5-dev libcli11-dev)
+packages=(cmake ninja-build g++ pkg-config libhdf5-dev libcli11-dev python3 python3-pip python3-dev)
 # The tests also start a private single-node SLURM (slurm-wlm, munge) for the cluster scripts.
-[ "$want_tests" = 1 ] && packages+=(libgtest-dev libbenchmark-dev python3 python3-pip hdf5-tools slurm-wlm slurm-client munge)
+[ "$want_tests" = 1 ] && packages+=(libgtest-dev libbenchmark-dev hdf5-tools slurm-wlm slurm-client munge)
 # ... and fuzzes the CSV readers and options with clang's libFuzzer (tests/fuzz/run.sh, run by CI).
 [ "$want_tests" = 1 ] && packages+=(clang libclang-rt-dev)
 # ... and runs the SIMD code's baseline x86-64 builds on an emulated CPU without AVX2, and the engine
@@ -32,9 +33,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
-# The tests compare against the seed's loop in numpy and read HDF5 from Python.
-if [ "$want_tests" = 1 ] && ! python3 -c "import numpy, h5py, matplotlib, pytest" 2>/dev/null; then
-  echo "setup: installing numpy, h5py, matplotlib and pytest for python3 (scripts/requirements.txt)" >&2
+# The Python module builds with nanobind and scikit-build-core and returns numpy, h5py and pandas objects;
+# the plots need matplotlib; the tests compare against the seed's loop in numpy, run pytest and read result
+# files with xarray through h5netcdf.
+modules="numpy, h5py, pandas, nanobind, scikit_build_core, matplotlib, pytest, xarray, h5netcdf"
+if ! python3 -c "import $modules" 2>/dev/null; then
+  echo "setup: installing $modules for python3 (scripts/requirements.txt)" >&2
   requirements="$(dirname "$0")/requirements.txt"
   python3 -m pip install -q -r "$requirements" 2>/dev/null ||
     python3 -m pip install -q --break-system-packages -r "$requirements"

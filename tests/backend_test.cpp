@@ -227,8 +227,8 @@ TEST(Backends, AutomaticFallsBackToCpuAndSaysSoWithoutAGpu) {
   std::string note;
   auto b = make_backend(BackendKind::automatic, {}, &note);
   EXPECT_EQ(b->name(), "cpu");
-  EXPECT_EQ(note.rfind("no usable GPU (", 0), 0u) << note;
-  EXPECT_NE(note.find("); running on the cpu backend"), std::string::npos) << note;
+  EXPECT_EQ(note.rfind("no usable GPU: ", 0), 0u) << note;
+  EXPECT_NE(note.find("; running on the cpu backend"), std::string::npos) << note;
   EXPECT_THROW(make_backend(BackendKind::cuda, {}, nullptr), InputError);
 }
 

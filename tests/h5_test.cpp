@@ -1,16 +1,20 @@
 // The HDF5 file: written batch by batch, read back with the HDF5 API, equal byte for byte to what the
 // backend produced; complete under its final name or not there at all.
+#include "cli_util.hpp"
 #include "io/reader.hpp"
 #include "io/stats.hpp"
 #include "io/writer.hpp"
 #include "test_util.hpp"
 
 #include <gtest/gtest.h>
+#include <hdf5_hl.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <numeric>
 
 namespace lrf::test {
 namespace {
@@ -41,6 +45,106 @@ std::string read_string_attr(hid_t file, const char *name) {
   std::string s = text ? text : "";
   H5free_memory(text);
   return s;
+}
+
+// What a file of layout version 2 says of itself, held to HDF5's own dimension scale API (H5DS, which
+// lrfinder does not link): the scales trial (first .. first + count - 1, also linked in /trials and
+// /trials/suggest), step (0 .. epochs) and point on every array, a description and units on each, NaN as
+// the fill value, scan and status as named enum types.
+void expect_described(const fs::path &path, std::int64_t first, std::int64_t count, std::int32_t epochs,
+                      const Storage &storage = Storage{}) {
+  h5::Id file = h5::open_read(path.string());
+  ASSERT_TRUE(file) << path;
+  const hid_t f = file.get();
+  std::int64_t version = 0;
+  EXPECT_TRUE(h5::read_attr(f, "layout_version", version)) << path;
+  EXPECT_EQ(version, 2) << path;
+  auto scale = [&](const char *name, std::int64_t from, std::int64_t n) {
+    h5::Id set(H5Dopen2(f, name, H5P_DEFAULT), H5Dclose);
+    EXPECT_GT(H5DSis_scale(set.get()), 0) << name;
+    char label[16] = {};
+    EXPECT_EQ(H5DSget_scale_name(set.get(), label, sizeof label),
+              static_cast<ssize_t>(std::strlen(name + 1)));
+    EXPECT_STREQ(label, name + 1);
+    std::vector<std::int64_t> want(static_cast<std::size_t>(n));
+    std::iota(want.begin(), want.end(), from);
+    EXPECT_EQ(read_all<std::int64_t>(f, name, H5T_NATIVE_INT64, want.size()), want) << name;
+    EXPECT_EQ(read_string_attr(set.get(), "units"), "") << name;
+    EXPECT_FALSE(read_string_attr(set.get(), "description").empty()) << name;
+    return set;
+  };
+  const h5::Id trial = scale("/trial", first, count), step = scale("/step", 0, epochs + 1);
+  const h5::Id point = scale("/point", 0, 100);
+  hobj_ref_t at_root = 0, in_trials = 1, in_suggest = 2;
+  H5Rcreate(&at_root, f, "/trial", H5R_OBJECT, -1);
+  H5Rcreate(&in_trials, f, "/trials/trial", H5R_OBJECT, -1);
+  H5Rcreate(&in_suggest, f, "/trials/suggest/trial", H5R_OBJECT, -1);
+  EXPECT_EQ(in_trials, at_root) << "/trials/trial is /trial";
+  EXPECT_EQ(in_suggest, at_root) << "/trials/suggest/trial is /trial";
+  for (const char *name : {"/data/x", "/data/y"}) {
+    h5::Id set(H5Dopen2(f, name, H5P_DEFAULT), H5Dclose);
+    EXPECT_EQ(H5DSget_num_scales(set.get(), 0), 1) << name;
+    EXPECT_GT(H5DSis_attached(set.get(), point.get(), 0), 0) << name;
+    EXPECT_EQ(read_string_attr(set.get(), "units"), "1") << name;
+  }
+  using F = Column::Field;
+  for (const Column &c : result_columns(storage)) {
+    h5::Id set(H5Dopen2(f, c.path.c_str(), H5P_DEFAULT), H5Dclose);
+    ASSERT_TRUE(set) << c.path;
+    EXPECT_EQ(H5DSget_num_scales(set.get(), 0), 1) << c.path;
+    EXPECT_GT(H5DSis_attached(set.get(), trial.get(), 0), 0) << c.path;
+    if (c.per_step) {
+      EXPECT_EQ(H5DSget_num_scales(set.get(), 1), 1) << c.path;
+      EXPECT_GT(H5DSis_attached(set.get(), step.get(), 1), 0) << c.path;
+    }
+    const bool code = c.field == F::scan || c.field == F::steps || c.field == F::status;
+    EXPECT_EQ(read_string_attr(set.get(), "units"), code ? "" : "1") << c.path;
+    EXPECT_FALSE(read_string_attr(set.get(), "description").empty()) << c.path;
+    h5::Id type(H5Dget_type(set.get()), H5Tclose);
+    if (H5Tget_class(type.get()) == H5T_FLOAT) {
+      h5::Id dcpl(H5Dget_create_plist(set.get()), H5Pclose);
+      double fill = 0;
+      EXPECT_GE(H5Pget_fill_value(dcpl.get(), H5T_NATIVE_DOUBLE, &fill), 0);
+      EXPECT_TRUE(std::isnan(fill)) << c.path;
+    }
+    if (c.per_step) { // netCDF's _FillValue, of the variable's own type
+      h5::Id attr(H5Aopen(set.get(), "_FillValue", H5P_DEFAULT), H5Aclose);
+      h5::Id attr_type(H5Aget_type(attr.get()), H5Tclose);
+      EXPECT_GT(H5Tequal(attr_type.get(), type.get()), 0) << c.path;
+      double fill = 0;
+      EXPECT_GE(H5Aread(attr.get(), H5T_NATIVE_DOUBLE, &fill), 0);
+      EXPECT_TRUE(std::isnan(fill)) << c.path;
+    }
+  }
+  if (storage.loss) {
+    h5::Id loss(H5Dopen2(f, "/loss", H5P_DEFAULT), H5Dclose);
+    EXPECT_EQ(
+        read_string_attr(loss.get(), "description"),
+        "loss (root attribute loss) after `step` updates (step 0: at start_weight); NaN past the trial's "
+        "end (step > /trials/steps)");
+  }
+  const std::pair<const char *, std::vector<std::string>> enums[] = {
+      {"scan", {"linear", "exp"}}, {"status", {"diverged", "completed", "stalled", "rose"}}};
+  for (const auto &[name, members] : enums) {
+    h5::Id set(H5Dopen2(f, ("/trials/" + std::string(name)).c_str(), H5P_DEFAULT), H5Dclose);
+    h5::Id type(H5Dget_type(set.get()), H5Tclose);
+    h5::Id named(H5Topen2(f, ("/" + std::string(name) + "_t").c_str(), H5P_DEFAULT), H5Tclose);
+    ASSERT_TRUE(named) << name;
+    EXPECT_EQ(H5Tget_class(type.get()), H5T_ENUM) << name;
+    EXPECT_GT(H5Tcommitted(type.get()), 0) << name;
+    EXPECT_GT(H5Tequal(type.get(), named.get()), 0) << name;
+    h5::Id base(H5Tget_super(type.get()), H5Tclose);
+    EXPECT_GT(H5Tequal(base.get(), H5T_STD_U8LE), 0) << name;
+    ASSERT_EQ(H5Tget_nmembers(type.get()), static_cast<int>(members.size())) << name;
+    for (unsigned i = 0; i < members.size(); ++i) {
+      char *member = H5Tget_member_name(type.get(), i);
+      EXPECT_EQ(std::string(member ? member : ""), members[i]) << name;
+      H5free_memory(member);
+      std::uint8_t value = 0xff;
+      EXPECT_GE(H5Tget_member_value(type.get(), i, &value), 0);
+      EXPECT_EQ(value, i) << name << " " << members[i];
+    }
+  }
 }
 
 TEST(H5Output, RoundTripEqualsTheBackendsBytes) {
@@ -94,6 +198,69 @@ TEST(H5Output, RoundTripEqualsTheBackendsBytes) {
   h5::Id attr(H5Aopen(file.get(), "epochs", H5P_DEFAULT), H5Aclose);
   H5Aread(attr.get(), H5T_NATIVE_INT32, &epochs);
   EXPECT_EQ(epochs, 200);
+  expect_described(path, 0, 1234, 200);
+}
+
+// A shard stopped and resumed: its trial coordinate is the run's index of each row, and the resumed file
+// describes itself as a file written in one go does. A partial file of another layout is not resumed.
+TEST(H5Output, AResumedShardDescribesItselfWithTheRunsTrialIndices) {
+  Problem p = seed_problem(80);
+  const Plan plan(mixed(1500, 5));
+  auto cpu = make_cpu_backend(2);
+  const MemorySink want = run_all(p, plan, *cpu);
+  OutputInfo info;
+  info.config = "a sharded run";
+  const TrialRange shard{400, 600, 1500};
+  const WriteOptions resume{true, false, 0};
+  RunControl control;
+  control.batch = 128;
+  const fs::path path = scratch("resumed_shard.h5");
+  std::string partial;
+  {
+    H5Writer writer(path.string(), p, shard, info, resume);
+    RunControl part = control;
+    part.begin = 400;
+    part.end = 700;
+    run_trials(p, plan, *cpu, writer, part);
+    writer.keep();
+    partial = writer.partial_path();
+  }
+  {
+    H5Writer writer(path.string(), p, shard, info, resume);
+    EXPECT_EQ(writer.done(), 300) << writer.resume_note();
+    RunControl part = control;
+    part.begin = 700;
+    part.end = 1000;
+    run_trials(p, plan, *cpu, writer, part);
+    writer.commit();
+  }
+  expect_described(path, 400, 600, 80);
+  const ResultFile file(path.string());
+  EXPECT_EQ(file.layout_version(), 2);
+  Batch b;
+  file.read(0, 600, b, true);
+  const std::size_t row = 81;
+  EXPECT_EQ(std::memcmp(b.loss.data(), want.loss.data() + 400 * row, 600 * row * sizeof(double)), 0);
+  EXPECT_EQ(std::memcmp(b.status.data(), want.status.data() + 400, 600), 0);
+
+  const fs::path older = scratch("older_partial.h5");
+  {
+    H5Writer writer(older.string(), p, shard, info, resume);
+    RunControl part = control;
+    part.begin = 400;
+    part.end = 700;
+    run_trials(p, plan, *cpu, writer, part);
+    writer.keep();
+    partial = writer.partial_path();
+  }
+  {
+    h5::Id f(H5Fopen(partial.c_str(), H5F_ACC_RDWR, h5::file_access().get()), H5Fclose);
+    h5::write_attr(f.get(), "layout_version", std::int64_t{1});
+  }
+  H5Writer writer(older.string(), p, shard, info, resume);
+  EXPECT_EQ(writer.done(), 0);
+  EXPECT_EQ(writer.resume_note(),
+            "discarding " + partial + ": it is of layout version 1, this lrfinder writes 2");
 }
 
 TEST(H5Output, TrajectoriesTakeSpaceOnlyForTheStepsTaken) {
@@ -284,6 +451,88 @@ TEST(H5Output, StatisticsOnlyFilesCheckpointInTurnAndResumeFromTheLastThatReadsB
     writer.commit();
   }
   EXPECT_TRUE(ResultFile(damaged.string()).summary() == want);
+}
+
+class Described : public Cli {
+protected:
+  // The file as an lrfinder before layout version 2 wrote it: scan and status plain bytes, no
+  // layout_version (the scales it did not have either stay: no reader looks at them).
+  void make_version_1(const std::string &name) {
+    h5::Id f(H5Fopen((dir_ / name).c_str(), H5F_ACC_RDWR, h5::file_access().get()), H5Fclose);
+    ASSERT_TRUE(f) << name;
+    ASSERT_GE(H5Adelete(f.get(), "layout_version"), 0);
+    for (const char *path : {"/trials/scan", "/trials/status"}) {
+      std::vector<std::uint8_t> codes;
+      {
+        h5::Id set(H5Dopen2(f.get(), path, H5P_DEFAULT), H5Dclose);
+        h5::Id type(H5Dget_type(set.get()), H5Tclose);
+        h5::Id space(H5Dget_space(set.get()), H5Sclose);
+        codes.resize(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space.get())));
+        ASSERT_GE(H5Dread(set.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, codes.data()), 0);
+      }
+      ASSERT_GE(H5Ldelete(f.get(), path, H5P_DEFAULT), 0);
+      const hsize_t n = codes.size();
+      h5::Id space(H5Screate_simple(1, &n, nullptr), H5Sclose);
+      h5::Id set(H5Dcreate2(f.get(), path, H5T_STD_U8LE, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                 H5Dclose);
+      ASSERT_GE(H5Dwrite(set.get(), H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, codes.data()), 0);
+    }
+  }
+};
+
+const char *kDescribed =
+    "run -q -n 600 --seed 4 --epochs 60 --linear-factors 1e-4:1e-2 --exp-factors 1.05,1.3";
+
+// Shards, their merge by copy and their virtual merge all describe themselves; the merged file's trial
+// coordinate is the whole run's. At f32 the fill value is an f32 NaN.
+TEST_F(Described, ShardsAndTheirMergesCarryTheScalesOfTheRun) {
+  for (const std::string storage : {"", " --save loss,lr --precision f32"}) {
+    Storage kept;
+    if (!storage.empty()) {
+      ASSERT_EQ(parse_save("loss,lr", kept) + parse_precision("f32", kept), "");
+    }
+    for (int k = 0; k < 3; ++k)
+      ASSERT_EQ(lrfinder(kDescribed + storage + " --shard " + std::to_string(k) + "/3 -o p.h5").code, 0);
+    const std::string shards = " p-shard-0-of-3.h5 p-shard-1-of-3.h5 p-shard-2-of-3.h5";
+    ASSERT_EQ(lrfinder("merge -q -o copy.h5" + shards).code, 0);
+    ASSERT_EQ(lrfinder("merge -q --virtual -o virtual.h5" + shards).code, 0);
+    for (int k = 0; k < 3; ++k)
+      expect_described(dir_ / ("p-shard-" + std::to_string(k) + "-of-3.h5"), 200 * k, 200, 60, kept);
+    expect_described(dir_ / "copy.h5", 0, 600, 60, kept);
+    expect_described(dir_ / "virtual.h5", 0, 600, 60, kept);
+    expect_same_results(dir_ / "copy.h5", dir_ / "virtual.h5");
+    for (const auto &name : files())
+      fs::remove(dir_ / name);
+  }
+}
+
+// Files of layout version 1 (no layout_version, codes as plain bytes) still read and merge by copy into
+// this layout; a virtual merge of them, which would keep their layout, is refused, and so is a file of a
+// newer layout, by everything that reads one.
+TEST_F(Described, OlderLayoutsReadAndNewerOnesAreRefused) {
+  ASSERT_EQ(lrfinder(std::string(kDescribed) + " -o whole.h5").code, 0);
+  for (int k = 0; k < 2; ++k)
+    ASSERT_EQ(lrfinder(std::string(kDescribed) + " --shard " + std::to_string(k) + "/2 -o p.h5").code, 0);
+  make_version_1("p-shard-0-of-2.h5");
+  make_version_1("p-shard-1-of-2.h5");
+  EXPECT_EQ(ResultFile((dir_ / "p-shard-1-of-2.h5").string()).layout_version(), 1);
+  EXPECT_EQ(statistics_of("p-shard-0-of-2.h5").empty(), false);
+  ASSERT_EQ(lrfinder("merge -q -o copy.h5 p-shard-0-of-2.h5 p-shard-1-of-2.h5").code, 0);
+  expect_same_results(dir_ / "whole.h5", dir_ / "copy.h5");
+  expect_described(dir_ / "copy.h5", 0, 600, 60);
+  expect_rejected(
+      "merge -o v.h5 --virtual p-shard-0-of-2.h5 p-shard-1-of-2.h5",
+      "lrfinder: error: --virtual: p-shard-0-of-2.h5 is of layout version 1 (an older lrfinder's), "
+      "this lrfinder's is 2; merge without --virtual, which copies it into this layout");
+  {
+    h5::Id f(H5Fopen((dir_ / "whole.h5").c_str(), H5F_ACC_RDWR, h5::file_access().get()), H5Fclose);
+    h5::write_attr(f.get(), "layout_version", std::int64_t{3});
+  }
+  const std::string newer =
+      "lrfinder: error: whole.h5: layout version 3 is newer than this lrfinder reads (up to 2); read it with "
+      "a newer lrfinder";
+  expect_rejected("report whole.h5", newer);
+  expect_rejected("merge -o m.h5 whole.h5", newer);
 }
 
 } // namespace

@@ -47,13 +47,14 @@ bool has(const std::string &text, const std::string &part) {
 
 TEST(Report, TextShowsEveryRuleOverallAndPerGroup) {
   const Summary s = four_trials();
-  const std::string text = capture([&](std::FILE *out) { print_statistics(out, s, LinearReference{25}); });
+  const std::string text =
+      capture([&](std::FILE *out) { print_statistics(out, s, LinearReference{25}, true); });
   EXPECT_TRUE(has(text,
                   "  suggested lr median 0.0025, IQR [0.00175, 0.00325] over 4 trials with a suggestion "
                   "(rule steep)\n"))
       << text;
-  EXPECT_TRUE(has(text, "  reference    c = mean(x^2) = 25: lr* = 1/(2c) = 0.02 reaches w* in one step, lr > "
-                        "1/c = 0.04 diverges\n"))
+  EXPECT_TRUE(has(text, "  reference    c = mean(x^2) = 25: lr* = 1/(2c) = 0.02 (w* in one step), 1/c = 0.04 "
+                        "diverges\n"))
       << text;
   // steep over all 4: median 2.5e-3 = 0.125 lr*; geometric mean 24^(1/4) ms = 2.21 ms.
   EXPECT_TRUE(has(text, "  steep                          4         4    0.0025 [0.001, 0.004]         "
@@ -71,7 +72,7 @@ TEST(Report, TextShowsEveryRuleOverallAndPerGroup) {
 
 TEST(Report, WithoutAReferenceNoRatio) {
   const std::string text =
-      capture([&](std::FILE *out) { print_statistics(out, four_trials(), LinearReference{NAN}); });
+      capture([&](std::FILE *out) { print_statistics(out, four_trials(), LinearReference{NAN}, true); });
   EXPECT_FALSE(has(text, "reference")) << text;
   EXPECT_TRUE(has(text, "0.00221         -\n")) << text;
 }
@@ -105,8 +106,8 @@ TEST_F(ReportCli, ReportsAResultFile) {
   EXPECT_EQ(o.err, "");
   EXPECT_TRUE(has(o.out, "lrfinder report: r.h5: 64 trials (cpu on ")) << o.out;
   EXPECT_TRUE(has(o.out, "  reference    c = mean(x^2) = 33.5: lr* = 1/(2c) = 0.01492")) << o.out;
-  EXPECT_TRUE(has(o.out, "    linear 0.0005               32        32")) << o.out;
-  EXPECT_TRUE(has(o.out, "    exp 1.1                     32        32")) << o.out;
+  EXPECT_TRUE(has(o.out, "    linear 0.0005             32    0.0025 [0.0025, 0.0025]")) << o.out;
+  EXPECT_TRUE(has(o.out, "    exp 1.1                   32  0.000707 [0.000707, 0.000707]")) << o.out;
   o = lrfinder("report --json r.h5");
   ASSERT_EQ(o.code, 0) << o.err;
   EXPECT_TRUE(has(o.out, "\"file\": \"r.h5\"")) << o.out;
@@ -120,8 +121,10 @@ TEST_F(ReportCli, TheAnswerIsOneRateOrTheModesWhereTheScansDisagree) {
   Outcome o = lrfinder("report both.h5");
   EXPECT_TRUE(
       has(o.out, "\n  answer       no single lr: the answers (rule steep, median of all 0.0016) split into 2 "
-                 "modes: lr = 0.000707 (200 trials: exp 1.1), lr = 0.0025 (200 trials: linear 0.0005); "
-                 "use the mode of the scan you will run\n"))
+                 "modes:\n"
+                 "               lr = 0.000707 (200 trials: exp 1.1)\n"
+                 "               lr = 0.0025 (200 trials: linear 0.0005)\n"
+                 "               use the mode of the scan you will run\n"))
       << o.out;
   o = lrfinder("report --json both.h5");
   EXPECT_TRUE(

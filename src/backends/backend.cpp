@@ -27,7 +27,7 @@ std::unique_ptr<Backend> make_backend(BackendKind kind, const BackendOptions &op
     if (kind == BackendKind::cuda)
       throw InputError("--backend cuda: no usable GPU: " + why);
     if (note)
-      *note = "no usable GPU (" + why + "); running on the cpu backend";
+      *note = "no usable GPU: " + why + "; running on the cpu backend";
     return make_cpu_backend(options.threads);
   }
   }

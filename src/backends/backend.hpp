@@ -4,6 +4,8 @@
 #include "core/batch.hpp"
 #include "core/suggest.hpp"
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,6 +34,19 @@ public:
   // Whether run_and_suggest takes a reduced batch (batch.reduced.on: the plan made and the statistics
   // reduced where the trials run, nothing a trial crossing back).
   virtual bool reduces() const { return false; }
+
+  // Where the backend counts the trials it has finished as it goes, for progress within a batch (null:
+  // nowhere). A backend that cannot count (the device pipelines) leaves it to the run, batch by batch.
+  void count_trials_into(std::atomic<std::int64_t> *counter) { counter_ = counter; }
+
+protected:
+  void count_trials(std::int64_t trials) const {
+    if (counter_)
+      counter_->fetch_add(trials, std::memory_order_relaxed);
+  }
+
+private:
+  std::atomic<std::int64_t> *counter_ = nullptr;
 };
 
 std::unique_ptr<Backend> make_serial_backend();

@@ -302,6 +302,7 @@ private:
         build_.run(problem, batch, begin, end, spare);
         if (rules)
           suggest_range(*rules, problem, batch, begin, end, TrialRows::chunk(batch, spare, begin, row));
+        count_trials(end - begin);
       }
     };
     run_parallel(static_cast<int>(std::min<std::int64_t>(threads_, (n + kChunk - 1) / kChunk)),

@@ -44,6 +44,7 @@ public:
       const std::int64_t last = std::min(batch.size(), first + kChunk);
       run_serial(problem, batch, first, last, spare);
       suggest_range(rules, problem, batch, first, last, TrialRows::chunk(batch, spare, first, row));
+      count_trials(last - first);
     }
   }
 };

@@ -4,6 +4,7 @@
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
 #include "core/errors.hpp"
+#include "io/paths.hpp"
 #include "io/reader.hpp"
 #include "io/virtual.hpp"
 #include "io/writer.hpp"
@@ -98,6 +99,14 @@ int run_merge(const MergeOptions &o) {
   if (stats_only && o.virtual_datasets)
     throw InputError("--virtual: the shards are statistics-only (--save stats) and hold no datasets to map; "
                      "merge them without --virtual");
+  // A virtual merge keeps the shards' own datasets, and so their layout: it must be this lrfinder's. A copy
+  // reads any layout and writes this one.
+  for (const auto &s : shards)
+    if (o.virtual_datasets && s->layout_version() != kLayoutVersion)
+      throw InputError("--virtual: " + s->path() + " is of layout version " +
+                       std::to_string(s->layout_version()) + " (an older lrfinder's), this lrfinder's is " +
+                       std::to_string(kLayoutVersion) +
+                       "; merge without --virtual, which copies it into this layout");
   if (stats_only) {
     // Statistics add up exactly (integer counts and sums): the merge is their sum.
     Summary all;

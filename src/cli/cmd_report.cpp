@@ -4,6 +4,7 @@
 #include "cli/options.hpp"
 #include "cli/report.hpp"
 #include "core/errors.hpp"
+#include "io/paths.hpp"
 #include "io/reader.hpp"
 
 #include <cstdio>
@@ -16,6 +17,7 @@ namespace {
 struct ReportOptions {
   std::string file;
   bool json = false;
+  bool wide = false;
 };
 
 int run_report(const ReportOptions &o) {
@@ -36,7 +38,7 @@ int run_report(const ReportOptions &o) {
               trials < planned ? (" of " + std::to_string(planned) + ", a stopped run").c_str() : "",
               file.info().backend.c_str(), file.info().device.c_str());
   print_steps(stdout, summary);
-  print_statistics(stdout, summary, reference);
+  print_statistics(stdout, summary, reference, o.wide);
   return 0;
 }
 
@@ -46,6 +48,7 @@ Command setup_report(CLI::App &app) {
   auto o = std::make_shared<ReportOptions>();
   app.add_option("file", o->file, "a result file of lrfinder run (or merge)")->required();
   app.add_flag("--json", o->json, "print the statistics as one JSON object");
+  app.add_flag("--wide", o->wide, "the statistics table with every column (default: what fits 100 columns)");
   return [o] { return run_report(*o); };
 }
 

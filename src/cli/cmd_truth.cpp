@@ -10,6 +10,7 @@
 #include "cli/report.hpp"
 #include "core/errors.hpp"
 #include "core/format.hpp"
+#include "io/paths.hpp"
 #include "io/truth_file.hpp"
 #include "run/resources.hpp"
 #include "version.hpp"

@@ -20,8 +20,8 @@ CLI::Validator non_empty_path(); // "--data: the path is empty"
 // An option whose text `parse` reads into `value`: parse returns "" or what is wrong, which becomes
 // "--name: what is wrong" at parse time. The help shows the form `form` ("K/N") and the default `shown`.
 template <class T, class Parse>
-CLI::Option *add_parsed(CLI::App &app, const std::string &names, T &value, Parse parse, const std::string &form,
-                        const std::string &help, const std::string &shown) {
+CLI::Option *add_parsed(CLI::App &app, const std::string &names, T &value, Parse parse,
+                        const std::string &form, const std::string &help, const std::string &shown) {
   return app
       .add_option_function<std::string>(
           names, [&value, parse](const std::string &text) { parse(text, value); }, help)
@@ -58,14 +58,5 @@ CLI::Option *add_choice(CLI::App &app, const std::string &names, E &value,
       ->check(CLI::IsMember(keys))
       ->default_str(shown);
 }
-
-// The output must be a non-empty path, new (or, with `overwrite`, a regular file) in a folder that exists
-// and is writable; else InputError. Nothing at the path (not even a dangling link) is replaced without
-// `overwrite`, and nothing but a regular file with it.
-void check_output(const std::string &path, bool overwrite);
-
-// An input file must exist; else InputError "LABEL: cannot open: REASON", LABEL being e.g. "--data PATH"
-// or just "PATH". What it holds is the reader's to check.
-void check_input(const std::string &label, const std::string &path);
 
 } // namespace lrf

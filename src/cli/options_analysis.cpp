@@ -7,10 +7,11 @@
 namespace lrf {
 
 void setup_analysis_options(CLI::App &app, AnalysisOptions &o) {
-  app.add_option("--suggest", o.suggest, "the rule behind /trials/suggested_lr and the summary's answer: lrfinder's steep, or a "
+  app.add_option("--suggest", o.suggest,
+                 "the rule behind /trials/suggested_lr and the summary's answer: lrfinder's steep, or a "
                  "library's own (fastai-*, lightning, torch-lr-finder, ignite)")
       ->capture_default_str()
-      ->check(CLI::IsMember(rule_names()));
+      ->check(CLI::IsMember(rule_names()).description("RULE"));
   add_parsed(
       app, "--smooth", o.smooth,
       [](const std::string &text, Smoothing &s) -> std::string {

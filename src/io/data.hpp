@@ -1,4 +1,4 @@
-// Reading what the user gives: the data set (CSV x,y or HDF5 /x, /y) and explicit trials (CSV
+// Reading what the user gives: the data set (CSV or HDF5 of x and y) and explicit trials (CSV
 // start_weight,scan,factor). Every problem is an InputError naming the file and what is wrong.
 #pragma once
 
@@ -10,9 +10,27 @@
 
 namespace lrf {
 
-// A CSV file with header `x,y`, or an HDF5 file with 1-D datasets /x and /y. Finite values, n >= 1.
-// "-" reads a CSV from standard input; a pipe or FIFO is read once, as a stream.
-XY read_data(const std::string &path);
+// What separates the fields of a CSV data file: `sniff` decides from its first non-blank line (a comma
+// there: comma; else a tab: tab; else spaces: space; else comma, a file of one column).
+enum class Sep { sniff, comma, tab, space }; // space: any run of spaces and tabs
+
+// How a data file is laid out (`lrfinder run --columns X,Y --no-header --sep S`).
+struct DataFormat {
+  // The x and y columns, each a name in the header or a 0-based index (a whole number that is not a name);
+  // "" for both: the columns named x and y (pandas' unnamed index column first is passed over), without a
+  // header 0 and 1. In an HDF5 file they are dataset paths ("feature" is /feature).
+  std::string x_column, y_column;
+  bool header = true; // false: every line is data, and the columns are indices
+  Sep sep = Sep::sniff;
+};
+
+// A CSV file as `format` says (by default one whose header has x and y), or an HDF5 file with 1-D datasets
+// /x and /y, or /data/x and /data/y (a result file of lrfinder), or those `format` names. Finite values,
+// n >= 1. "-" reads a CSV from standard input; a pipe or FIFO is read once, as a stream.
+XY read_data(const std::string &path, const DataFormat &format = {});
+
+// "X,Y" of --columns (two names or 0-based indices, not the same twice) into `out`. "" or what is wrong.
+std::string parse_columns(const std::string &text, DataFormat &out);
 
 // A CSV file with header `start_weight,scan,factor`; scan is linear or exp.
 std::vector<TrialParams> read_trials(const std::string &path);

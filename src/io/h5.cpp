@@ -3,6 +3,8 @@
 #include "core/errors.hpp"
 #include "run/resources.hpp"
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
 
@@ -160,6 +162,66 @@ void write_attr(hid_t where, const char *name, const std::string &value) {
 
 void write_attr(hid_t where, const char *name, std::int64_t value) {
   write_attr(where, name, H5T_NATIVE_INT64, &value);
+}
+
+void write_fixed_attr(hid_t where, const char *name, const std::string &value) {
+  h5::Id type(H5Tcopy(H5T_C_S1), H5Tclose); // ASCII, null-terminated
+  H5Tset_size(type.get(), value.size() + 1);
+  write_attr(where, name, type.get(), value.c_str());
+}
+
+void make_scale(hid_t set, const std::string &name) {
+  write_fixed_attr(set, "CLASS", "DIMENSION_SCALE");
+  write_fixed_attr(set, "NAME", name);
+}
+
+void attach_scales(hid_t set, const std::vector<hid_t> &scales) {
+  // DIMENSION_LIST: a dimension's scales as a variable-length list of object references (one each here).
+  std::vector<hobj_ref_t> refs(scales.size());
+  std::vector<hvl_t> lists(scales.size());
+  for (std::size_t d = 0; d < scales.size(); ++d) {
+    if (H5Rcreate(&refs[d], scales[d], ".", H5R_OBJECT, -1) < 0)
+      throw RunError("attribute DIMENSION_LIST");
+    lists[d] = hvl_t{1, &refs[d]};
+  }
+  const hsize_t rank = scales.size();
+  h5::Id list_type(H5Tvlen_create(H5T_STD_REF_OBJ), H5Tclose);
+  h5::Id list_space(H5Screate_simple(1, &rank, nullptr), H5Sclose);
+  h5::Id list(H5Acreate2(set, "DIMENSION_LIST", list_type.get(), list_space.get(), H5P_DEFAULT, H5P_DEFAULT),
+              H5Aclose);
+  if (!list || H5Awrite(list.get(), list_type.get(), lists.data()) < 0)
+    throw RunError("attribute DIMENSION_LIST");
+  // REFERENCE_LIST: every (dataset, dimension) a scale is attached to, H5DS's own type and layout.
+  struct Entry {
+    hobj_ref_t dataset;
+    int dimension;
+  };
+  h5::Id entry_type(H5Tcreate(H5T_COMPOUND, sizeof(Entry)), H5Tclose);
+  H5Tinsert(entry_type.get(), "dataset", offsetof(Entry, dataset), H5T_STD_REF_OBJ);
+  H5Tinsert(entry_type.get(), "dimension", offsetof(Entry, dimension), H5T_NATIVE_INT);
+  hobj_ref_t self{};
+  if (H5Rcreate(&self, set, ".", H5R_OBJECT, -1) < 0)
+    throw RunError("attribute REFERENCE_LIST");
+  for (std::size_t d = 0; d < scales.size(); ++d) {
+    std::vector<Entry> entries;
+    if (H5Aexists(scales[d], "REFERENCE_LIST") > 0) {
+      h5::Id old(H5Aopen(scales[d], "REFERENCE_LIST", H5P_DEFAULT), H5Aclose);
+      h5::Id old_space(H5Aget_space(old.get()), H5Sclose);
+      entries.resize(
+          static_cast<std::size_t>(std::max<hssize_t>(0, H5Sget_simple_extent_npoints(old_space.get()))));
+      if (!old || H5Aread(old.get(), entry_type.get(), entries.data()) < 0 || !old.close() ||
+          H5Adelete(scales[d], "REFERENCE_LIST") < 0)
+        throw RunError("attribute REFERENCE_LIST");
+    }
+    entries.push_back(Entry{self, static_cast<int>(d)});
+    const hsize_t n = entries.size();
+    h5::Id space(H5Screate_simple(1, &n, nullptr), H5Sclose);
+    h5::Id attr(
+        H5Acreate2(scales[d], "REFERENCE_LIST", entry_type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
+        H5Aclose);
+    if (!attr || H5Awrite(attr.get(), entry_type.get(), entries.data()) < 0)
+      throw RunError("attribute REFERENCE_LIST");
+  }
 }
 
 } // namespace lrf::h5

@@ -94,6 +94,18 @@ void write_attr(hid_t where, const char *name, hid_t type, const void *value);
 void write_attr(hid_t where, const char *name, const std::string &value);
 void write_attr(hid_t where, const char *name, std::int64_t value);
 
+// Writes a scalar attribute of `where` as a fixed-length, null-terminated ASCII string, the form HDF5's
+// dimension scale API (H5DS) gives CLASS and NAME.
+void write_fixed_attr(hid_t where, const char *name, const std::string &value);
+
+// Dimension scales by the convention of HDF5's H5DS API, which netCDF-4 (and so h5netcdf and xarray) reads
+// as dimensions; written here rather than through the HDF5 high-level library, which the tool does not link.
+// make_scale marks `set` a scale of that name (attributes CLASS and NAME); attach_scales gives `set` one
+// scale a dimension, in order (its DIMENSION_LIST, which it must not have yet), and adds `set` to each
+// scale's REFERENCE_LIST. RunError naming the attribute on failure.
+void make_scale(hid_t set, const std::string &name);
+void attach_scales(hid_t set, const std::vector<hid_t> &scales);
+
 // Reads a 1-D numeric dataset as float64. Returns "" or what is wrong with it (among that: more values
 // than a quarter of the memory the process may use).
 std::string read_vector(hid_t file, const std::string &name, std::vector<double> &out);

@@ -1,4 +1,4 @@
-#include "cli/report.hpp"
+#include "io/json.hpp"
 
 #include "analysis/answer.hpp"
 #include "core/format.hpp"
@@ -53,14 +53,14 @@ std::string json_stats(const Distribution &d, const LinearReference &ref) {
 } // namespace
 
 void print_json(std::FILE *out, const Summary &s, const LinearReference &ref, const std::string &file,
-                const std::string &suggest) {
-  std::fprintf(out, "{\n");
+                const std::string &suggest, const std::string &members) {
+  std::fprintf(out, "{\n%s", members.c_str());
   if (!file.empty())
     std::fprintf(out, "  \"file\": %s,\n", json_string(file).c_str());
   if (!suggest.empty())
     std::fprintf(out, "  \"suggest\": %s,\n", json_string(suggest).c_str());
-  std::fprintf(out, "  \"trials\": %lld,\n  \"steps\": %lld,\n  \"status\": {", static_cast<long long>(s.trials),
-               static_cast<long long>(s.steps));
+  std::fprintf(out, "  \"trials\": %lld,\n  \"steps\": %lld,\n  \"status\": {",
+               static_cast<long long>(s.trials), static_cast<long long>(s.steps));
   for (int k = 0; k < kStatusCount; ++k)
     std::fprintf(out, "%s\"%s\": %lld", k ? ", " : "", status_name(static_cast<Status>(k)),
                  static_cast<long long>(s.status[static_cast<std::size_t>(k)]));
@@ -69,8 +69,7 @@ void print_json(std::FILE *out, const Summary &s, const LinearReference &ref, co
                json_number(ref.c).c_str(), json_number(ref.lr_star()).c_str(),
                json_number(ref.lr_diverge()).c_str());
   const std::string headline = s.headline_rule();
-  std::fprintf(out,
-               "  \"histogram_bins\": {\"per_decade\": %d, \"low_decade\": %d, \"high_decade\": %d},\n",
+  std::fprintf(out, "  \"histogram_bins\": {\"per_decade\": %d, \"low_decade\": %d, \"high_decade\": %d},\n",
                Distribution::kBinsPerDecade, Distribution::kLowDecade, Distribution::kHighDecade);
   std::fprintf(out, "  \"headline\": {\"rule\": %s, %s},\n",
                headline.empty() ? "null" : json_string(headline).c_str(),
@@ -87,18 +86,19 @@ void print_json(std::FILE *out, const Summary &s, const LinearReference &ref, co
   std::string warnings;
   for (const std::string &w : a.warnings)
     warnings += (warnings.empty() ? "" : ", ") + json_string(w);
-  std::fprintf(out, "  \"answer\": {\"lr\": %s, \"median_ci95\": [%s, %s], \"modes\": [%s], \"warnings\": [%s]},\n",
-               json_number(a.lr).c_str(), json_number(a.ci[0]).c_str(), json_number(a.ci[1]).c_str(),
-               modes.c_str(), warnings.c_str());
+  std::fprintf(
+      out, "  \"answer\": {\"lr\": %s, \"median_ci95\": [%s, %s], \"modes\": [%s], \"warnings\": [%s]},\n",
+      json_number(a.lr).c_str(), json_number(a.ci[0]).c_str(), json_number(a.ci[1]).c_str(), modes.c_str(),
+      warnings.c_str());
   std::fprintf(out, "  \"rules\": {\n");
   for (std::size_t r = 0; r < s.rules().size(); ++r) {
     std::fprintf(out, "    %s: {\n      \"all\": {%s},\n      \"groups\": [\n",
                  json_string(s.rules()[r]).c_str(), json_stats(s.overall(r), ref).c_str());
     for (std::size_t k = 0; k < s.groups().size(); ++k) {
       const Summary::Group &g = s.groups()[k];
-      std::fprintf(out, "        {\"scan\": \"%s\", \"factor\": %s, %s}%s\n",
-                   scan_name(g.scan), json_number(g.factor).c_str(),
-                   json_stats(g.rules[r], ref).c_str(), k + 1 < s.groups().size() ? "," : "");
+      std::fprintf(out, "        {\"scan\": \"%s\", \"factor\": %s, %s}%s\n", scan_name(g.scan),
+                   json_number(g.factor).c_str(), json_stats(g.rules[r], ref).c_str(),
+                   k + 1 < s.groups().size() ? "," : "");
     }
     std::fprintf(out, "      ]\n    }%s\n", r + 1 < s.rules().size() ? "," : "");
   }

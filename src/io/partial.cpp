@@ -38,7 +38,8 @@ PartialFile::PartialFile(const std::string &final_path, const std::string &optio
     return; // nothing there
   const std::string where = option_ + ": " + path_;
   if (S_ISLNK(st.st_mode))
-    throw InputError(where + " is a symbolic link, not a partial file of lrfinder; remove it or choose another output");
+    throw InputError(
+        where + " is a symbolic link, not a partial file of lrfinder; remove it or choose another output");
   if (!S_ISREG(st.st_mode))
     throw InputError(where + " is not a regular file; remove it or choose another output");
   if (st.st_uid != ::geteuid())
@@ -124,7 +125,8 @@ void PartialFile::publish(bool overwrite) {
 void PartialFile::remove() {
   if (fd_ < 0)
     return;
-  struct stat ours {}, there {};
+  struct stat ours {
+  }, there{};
   // Only the file we hold: not one that replaced it under the same name.
   if (::fstat(fd_, &ours) == 0 && ::lstat(path_.c_str(), &there) == 0 && ours.st_dev == there.st_dev &&
       ours.st_ino == there.st_ino)

@@ -25,8 +25,13 @@ void read_rows(hid_t file, const Column &c, std::int64_t row, std::int64_t count
   hsize_t size[2] = {static_cast<hsize_t>(count), static_cast<hsize_t>(cols)};
   h5::Id file_space(set ? H5Dget_space(set.get()) : H5I_INVALID_HID, H5Sclose);
   h5::Id mem_space(H5Screate_simple(rank, size, nullptr), H5Sclose);
+  // Layout version 1 stored the codes (scan, status) as plain bytes, which HDF5 converts to no enum.
+  h5::Id file_type(set ? H5Dget_type(set.get()) : H5I_INVALID_HID, H5Tclose);
+  const hid_t mem_type = H5Tget_class(c.mem_type) == H5T_ENUM && H5Tget_class(file_type.get()) == H5T_INTEGER
+                             ? H5T_NATIVE_UINT8
+                             : c.mem_type;
   if (!set || H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, size, nullptr) < 0 ||
-      H5Dread(set.get(), c.mem_type, mem_space.get(), file_space.get(), H5P_DEFAULT, data) < 0)
+      H5Dread(set.get(), mem_type, mem_space.get(), file_space.get(), H5P_DEFAULT, data) < 0)
     throw InputError(path + ": cannot read " + c.path + " (corrupt or truncated?)");
 }
 
@@ -52,6 +57,15 @@ ResultFile::ResultFile(const std::string &path, bool writer_is_us) : path_(path)
   if (!file_)
     throw InputError(path + ": cannot open as HDF5 (missing, corrupt or truncated?)");
   const hid_t f = file_.get();
+  // Version 1 (no attribute) reads as it is; a newer layout may mean anything.
+  if (H5Aexists(f, "layout_version") > 0 && !h5::read_attr(f, "layout_version", layout_))
+    throw InputError(path + ": not an lrfinder result (attribute layout_version is not an integer)");
+  if (layout_ > kLayoutVersion)
+    throw InputError(path + ": layout version " + std::to_string(layout_) +
+                     " is newer than this lrfinder reads (up to " + std::to_string(kLayoutVersion) +
+                     "); read it with a newer lrfinder");
+  if (layout_ < 1)
+    throw InputError(path + ": not an lrfinder result (layout_version " + std::to_string(layout_) + ")");
   auto need = [&](bool ok, const char *what) {
     if (!ok)
       throw InputError(path + ": not an lrfinder result (no " + std::string(what) + ")");

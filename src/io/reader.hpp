@@ -16,8 +16,9 @@ namespace lrf {
 class ResultFile {
 public:
   // Opens a result file (complete, or the partial file of a stopped run); InputError naming the file and
-  // the problem if it is missing, not HDF5, corrupt, not an lrfinder result, or a partial file that a
-  // running lrfinder is writing (it holds the lock: io/partial.hpp). `writer_is_us`: that lock is this
+  // the problem if it is missing, not HDF5, corrupt, not an lrfinder result, of a newer layout_version than
+  // kLayoutVersion (io/layout.hpp; a file without one is of version 1, read as it is), or a partial file that
+  // a running lrfinder is writing (it holds the lock: io/partial.hpp). `writer_is_us`: that lock is this
   // process's own (a run reading back what it resumes).
   explicit ResultFile(const std::string &path, bool writer_is_us = false);
 
@@ -26,6 +27,8 @@ public:
   const OutputInfo &info() const { return info_; }
   const TrialRange &range() const { return range_; }
   std::int64_t trials_done() const { return done_; }
+  // Its attribute layout_version (1 where it has none: an older lrfinder's); never above kLayoutVersion.
+  std::int64_t layout_version() const { return layout_; }
 
   // Rows [row, row + count) of the file (trials range().first + row ..) into `batch`, batch.first set to
   // the trial index in the run. With trajectories = false only the per-trial datasets are read.
@@ -46,6 +49,7 @@ private:
   OutputInfo info_;
   TrialRange range_;
   std::int64_t done_ = 0;
+  std::int64_t layout_ = 1;
 };
 
 } // namespace lrf

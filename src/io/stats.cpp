@@ -93,10 +93,16 @@ constexpr const char *kHistogramMeaning =
     "one row a non-empty bin of a distribution (its row in distributions): bin b holds log10(lr) in "
     "[-324 + b/1000, -324 + (b + 1)/1000)";
 
+// Each table's description (units "": its rows are counts, codes and indices).
+constexpr const char *kGroupsDescription = "the trials of each group of the plan (scan, factor) by status";
+constexpr const char *kDistributionsDescription =
+    "each (group, rule): its trials, answers and exact sum of log10(answer)";
+constexpr const char *kHistogramDescription = "the answers of each distribution by bin of log10(lr)";
+
 // Writes `rows` rows into the table `name` of `group`: a chunked dataset that grows and shrinks, rewritten
 // in place (a checkpoint's tables take no new space unless they grow). Chunks carry checksums.
-void put_table(hid_t group, const char *name, const char *meaning, hid_t mem_type, hid_t file_type,
-               hsize_t rows, const void *data) {
+void put_table(hid_t group, const char *name, const char *description, const char *meaning, hid_t mem_type,
+               hid_t file_type, hsize_t rows, const void *data) {
   h5::Id set;
   if (H5Lexists(group, name, H5P_DEFAULT) > 0) {
     set = h5::Id(H5Dopen2(group, name, H5P_DEFAULT), H5Dclose);
@@ -112,6 +118,8 @@ void put_table(hid_t group, const char *name, const char *meaning, hid_t mem_typ
                  H5Dclose);
     if (!set)
       throw RunError(std::string("stats table ") + name);
+    h5::write_attr(set.get(), "description", description);
+    h5::write_attr(set.get(), "units", "");
     h5::write_attr(set.get(), "meaning", meaning);
   }
   if (rows > 0 && H5Dwrite(set.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
@@ -173,12 +181,13 @@ void write_stats(hid_t file, const char *name, const Summary &s) {
         bins.push_back(BinRow{row, bin, count});
     }
   }
-  put_table(group.get(), "groups", kGroupsMeaning, group_type(false).get(), group_type(true).get(),
-            groups.size(), groups.data());
-  put_table(group.get(), "distributions", kDistributionsMeaning, distribution_type(false).get(),
-            distribution_type(true).get(), distributions.size(), distributions.data());
-  put_table(group.get(), "histogram", kHistogramMeaning, bin_type(false).get(), bin_type(true).get(),
-            bins.size(), bins.data());
+  put_table(group.get(), "groups", kGroupsDescription, kGroupsMeaning, group_type(false).get(),
+            group_type(true).get(), groups.size(), groups.data());
+  put_table(group.get(), "distributions", kDistributionsDescription, kDistributionsMeaning,
+            distribution_type(false).get(), distribution_type(true).get(), distributions.size(),
+            distributions.data());
+  put_table(group.get(), "histogram", kHistogramDescription, kHistogramMeaning, bin_type(false).get(),
+            bin_type(true).get(), bins.size(), bins.data());
   std::vector<std::string> same;
   for (std::size_t r = 0; r < s.rules().size(); ++r)
     if (s.is_headline()[r])

@@ -20,6 +20,8 @@ void check_truth_input(const std::string &path) {
     H5G_info_t group{};
     if (H5Gget_info_by_name(file.get(), "/trials/suggest", &group, H5P_DEFAULT) >= 0)
       links = group.nlinks;
+    if (links > 0 && h5::exists(file.get(), "/trials/suggest/trial"))
+      --links; // the trial scale, linked there as its coordinate (io/layout.hpp), is no rule
   }
   if (links == 0)
     throw InputError(path + ": holds no suggestion rules (no /trials/suggest/<rule> datasets): nothing to "

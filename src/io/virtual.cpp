@@ -23,7 +23,7 @@ void write_virtual(const std::string &final_path, const Problem &problem, const 
   try {
     const hid_t f = file.get();
     write_run_attributes(f, problem, info, TrialRange{0, total, total}, total);
-    write_groups_and_data(f, problem, info.storage);
+    write_structure(f, problem, info.storage, TrialRange{0, total, total});
     const auto cols = static_cast<hsize_t>(problem.row_length());
     for (const Column &c : result_columns(info.storage)) {
       const int rank = c.per_step ? 2 : 1;
@@ -39,13 +39,7 @@ void write_virtual(const std::string &final_path, const Problem &problem, const 
           throw RunError("virtual mapping of " + c.path + " to " + src.file);
       }
       H5Sselect_all(space.get());
-      h5::Id set(
-          H5Dcreate2(f, c.path.c_str(), c.file_type, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
-          H5Dclose);
-      if (!set)
-        throw RunError("dataset " + c.path);
-      if (!c.attr_name.empty())
-        h5::write_attr(set.get(), c.attr_name.c_str(), c.attr_text);
+      create_column(f, c, space.get(), dcpl.get());
     }
   } catch (const RunError &e) {
     file.close();

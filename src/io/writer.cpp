@@ -16,13 +16,14 @@ namespace {
   throw RunError("cannot write " + file + ": " + what);
 }
 
-// A chunked dataset of shape (rows, cols) (cols = 0: 1-D), NaN (floats) or all ones (integers: -1, 255)
-// where never written. Every dataset has chunks of the same `chunk_rows` trials (a resume checks the last
-// of them); trajectory chunks are kChunkSteps steps wide (core/batch.hpp): a batch writes only the columns
-// its trials reached, and the chunks past them are never allocated, so a file grows with the steps taken.
-// Per-trial chunks (the answers) carry HDF5's Fletcher32 checksum, and so do compressed trajectory chunks
-// (zlib's own check covers only what it compresses), so that damage there reads as an error, never as
-// values. Uncompressed trajectories go without: the checksum would more than double their write time.
+// A chunked dataset of shape (rows, cols) (cols = 0: 1-D), made and described by create_column (layout.hpp:
+// NaN or all ones where never written). Every dataset has chunks of the same `chunk_rows` trials (a resume
+// checks the last of them); trajectory chunks are kChunkSteps steps wide (core/batch.hpp): a batch writes
+// only the columns its trials reached, and the chunks past them are never allocated, so a file grows with the
+// steps taken. Per-trial chunks (the answers) carry HDF5's Fletcher32 checksum, and so do compressed
+// trajectory chunks (zlib's own check covers only what it compresses), so that damage there reads as an
+// error, never as values. Uncompressed trajectories go without: the checksum would more than double their
+// write time.
 h5::Id make_dataset(hid_t file, const Column &c, hsize_t rows, hsize_t cols, hsize_t chunk_rows,
                     int deflate) {
   const int rank = cols ? 2 : 1;
@@ -38,21 +39,8 @@ h5::Id make_dataset(hid_t file, const Column &c, hsize_t rows, hsize_t cols, hsi
   }
   if (!c.per_step || deflate > 0)
     H5Pset_fletcher32(dcpl.get());
-  const double nan = NAN;
-  unsigned char ones[16];
-  std::memset(ones, 0xff, sizeof ones);
-  if (H5Tget_class(c.file_type) == H5T_FLOAT)
-    H5Pset_fill_value(dcpl.get(), H5T_NATIVE_DOUBLE, &nan);
-  else
-    H5Pset_fill_value(dcpl.get(), c.file_type, ones);
   H5Pset_fill_time(dcpl.get(), H5D_FILL_TIME_IFSET);
-  h5::Id set(H5Dcreate2(file, c.path.c_str(), c.file_type, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
-             H5Dclose);
-  if (!set)
-    throw RunError("dataset " + c.path);
-  if (!c.attr_name.empty())
-    h5::write_attr(set.get(), c.attr_name.c_str(), c.attr_text);
-  return set;
+  return create_column(file, c, space.get(), dcpl.get());
 }
 
 // No chunk cache for trajectories: a batch writes whole chunks (default batches are a multiple of
@@ -171,6 +159,15 @@ bool H5Writer::open_partial(const OutputInfo &info) {
     file_.close();
     return false;
   }
+  // A file of another layout (an older lrfinder's) would end up half of each.
+  std::int64_t layout = 1;
+  h5::read_attr(f, "layout_version", layout);
+  if (layout != kLayoutVersion) {
+    resume_note_ = "discarding " + partial_path_ + ": it is of layout version " + std::to_string(layout) +
+                   ", this lrfinder writes " + std::to_string(kLayoutVersion);
+    file_.close();
+    return false;
+  }
   // Compression changes no value, but it decides the file: a resume keeps what was asked for.
   if (!h5::read_attr(f, "compress", compress) || compress != storage_.compress_text()) {
     resume_note_ = "discarding " + partial_path_ + ": it is compressed " + compress + ", not " +
@@ -272,7 +269,7 @@ void H5Writer::create(const Problem &problem, const OutputInfo &info) {
   try {
     const hid_t f = file_.get();
     write_run_attributes(f, problem, info, range_, 0);
-    write_groups_and_data(f, problem, storage_);
+    write_structure(f, problem, storage_, range_);
     const auto n = static_cast<hsize_t>(range_.count), cols = static_cast<hsize_t>(row_);
     for (const Column &col : columns_) {
       make_dataset(f, col, n, col.per_step ? cols : 0, static_cast<hsize_t>(chunk_rows_), storage_.deflate);

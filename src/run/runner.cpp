@@ -1,10 +1,14 @@
 #include "run/runner.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <future>
 #include <limits>
+#include <mutex>
+#include <thread>
 
 namespace lrf {
 
@@ -15,6 +19,46 @@ std::int64_t default_batch(const Problem &problem, std::int64_t trials, const Ke
     batch -= batch % kWholeChunkTrials;
   return std::clamp<std::int64_t>(batch, 1, std::max<std::int64_t>(trials, 1));
 }
+
+namespace {
+
+// Calls control.progress every control.progress_seconds with the trials `done` counts, on a thread of its
+// own, until it goes.
+class ProgressTicker {
+public:
+  ProgressTicker(const RunControl &control, const std::atomic<std::int64_t> &done, std::int64_t total,
+                 std::chrono::steady_clock::time_point start) {
+    if (!control.progress)
+      return;
+    thread_ = std::thread([&control, &done, total, start, this] {
+      const auto period = std::chrono::duration<double>(control.progress_seconds);
+      std::unique_lock<std::mutex> lock(mutex_);
+      while (!stop_.wait_for(lock, period, [this] { return stopping_; }))
+        control.progress(done.load(), total,
+                         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    });
+  }
+  ~ProgressTicker() {
+    if (!thread_.joinable())
+      return;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    stop_.notify_all();
+    thread_.join();
+  }
+  ProgressTicker(const ProgressTicker &) = delete;
+  ProgressTicker &operator=(const ProgressTicker &) = delete;
+
+private:
+  std::mutex mutex_;
+  std::condition_variable stop_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+} // namespace
 
 RunResult run_trials(const Problem &problem, const Plan &plan, Backend &backend, Sink &sink,
                      const RunControl &control) {
@@ -57,10 +101,12 @@ RunResult run_trials(const Problem &problem, const Plan &plan, Backend &backend,
     const auto t = clock::now();
     sink.write(batch, stats);
     result.write_seconds += seconds_since(t);
-    if (control.progress)
-      control.progress(batch.first + batch.size() - control.begin, total, seconds_since(start));
   };
+  // Trials computed: counted by the backend as they end where it counts, and set at each batch's end.
+  std::atomic<std::int64_t> done{0};
+  backend.count_trials_into(control.progress ? &done : nullptr);
   try {
+    ProgressTicker ticker(control, done, total, start);
     int next = 0;
     for (std::int64_t first = control.begin; first < end; first += batch_size, next ^= 1) {
       if (control.signal && control.signal->load()) {
@@ -89,16 +135,21 @@ RunResult run_trials(const Problem &problem, const Plan &plan, Backend &backend,
           std::fill(values.begin(), values.end(), std::numeric_limits<double>::quiet_NaN());
       }
       result.compute_seconds += seconds_since(t);
+      done = batch.first + batch.size() - control.begin;
       drained();
       draining = std::async(std::launch::async, drain, std::ref(batch));
     }
     drained();
   } catch (...) {
+    backend.count_trials_into(nullptr);
     if (draining.valid())
       draining.wait(); // the sink is not left writing a batch that is going away
     throw;
   }
+  backend.count_trials_into(nullptr);
   result.total_seconds = seconds_since(start);
+  if (control.progress)
+    control.progress(total, total, result.total_seconds);
   return result;
 }
 

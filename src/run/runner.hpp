@@ -39,9 +39,11 @@ struct RunControl {
   std::int64_t batch = 0; // trials per batch, 0 = default_batch; rounded down to the sink's batch_multiple()
   // The trials to run, [begin, end) of the plan (a shard, or what a resumed run has left); end < 0: all.
   std::int64_t begin = 0, end = -1;
-  // Called after each batch has reached the sink, with (trials done, trials in all, seconds so far), on the
-  // thread that wrote it (one batch at a time).
+  // Called every progress_seconds from a thread of the run, with (trials done, trials in all, seconds so
+  // far), counted within a batch where the backend counts (Backend::count_trials_into), and once more when
+  // the last batch has reached the sink. One call at a time; it must not throw.
   std::function<void(std::int64_t, std::int64_t, double)> progress;
+  double progress_seconds = 1.0;
   AnalysisOptions analysis;
   const std::atomic<int> *signal = nullptr; // non-zero (the signal number) ends the run between batches
   bool suggest = true; // false: the trials alone, every suggestion NaN (the benchmark's compute rows)
