@@ -1,5 +1,4 @@
 """A result file of lrfinder (written by lrfinder.run, `lrfinder run` or `lrfinder merge`) as Python objects."""
-import builtins
 import json
 import os
 import shutil
@@ -161,7 +160,7 @@ class Result:
         path = os.fspath(path)
         if os.path.lexists(path) and not overwrite:
             raise FileExistsError(f"{path}: exists (save(..., overwrite=True) replaces it)")
-        if os.path.lexists(path) and not os.path.isfile(path) or os.path.islink(path):
+        if os.path.islink(path) or (os.path.lexists(path) and not os.path.isfile(path)):
             raise ValueError(f"{path}: is not a regular file; save replaces only a result file")
         folder = os.path.dirname(os.path.abspath(path))
         handle, partial = tempfile.mkstemp(dir=folder, prefix=os.path.basename(path) + ".", suffix=".partial")
@@ -199,6 +198,5 @@ def _codes(dataset, name):
     """The names of an enum dataset's codes, in code order (the file's enum type, where it has one)."""
     mapping = h5py.check_enum_dtype(dataset.dtype)
     if mapping:
-        names = sorted(mapping, key=mapping.get)
-        return names
-    return builtins.list(SCANS if name == "scan" else STATUSES)
+        return sorted(mapping, key=mapping.get)
+    return list(SCANS if name == "scan" else STATUSES)
