@@ -72,35 +72,32 @@ class Result:
     # ---- per-trial tables -----------------------------------------------------------------------
     @property
     def trials(self):
-        if "trials" not in self._cache:
-            import pandas as pd
+        def read(g, pd):
+            columns = {name: g[name][()] for name in ("start_weight", "scan", "factor", "steps", "status",
+                                                      "suggested_lr")}
+            for name in ("scan", "status"):
+                columns[name] = pd.Categorical.from_codes(columns[name].astype(np.int64), _codes(g[name], name))
+            return columns
 
-            with h5py.File(self.path, "r") as f:
-                if "trials" not in f:
-                    raise ValueError(f"{self.path}: a statistics-only file (save='stats') keeps no trials")
-                g = f["trials"]
-                columns = {}
-                for name in ("start_weight", "scan", "factor", "steps", "status", "suggested_lr"):
-                    values = g[name][()]
-                    if name in ("scan", "status"):
-                        values = pd.Categorical.from_codes(values.astype(np.int64), _codes(g[name], name))
-                    columns[name] = values
-            self._cache["trials"] = pd.DataFrame(columns, index=self._trial_index(len(columns["steps"])))
-        return self._cache["trials"]
+        return self._table("trials", "trials", read)
 
     @property
     def suggestions(self):
-        if "suggestions" not in self._cache:
+        return self._table("suggestions", "trials/suggest",
+                           lambda g, pd: {r: g[r][()] for r in _lrfinder.rules() if r in g})
+
+    def _table(self, key, group, read):
+        """The DataFrame of `group`'s per-trial columns (read(group, pandas) gives them), indexed by trial."""
+        if key not in self._cache:
             import pandas as pd
 
             with h5py.File(self.path, "r") as f:
-                if "trials/suggest" not in f:
+                if group not in f:
                     raise ValueError(f"{self.path}: a statistics-only file (save='stats') keeps no trials")
-                g = f["trials/suggest"]
-                rules = [r for r in _lrfinder.rules() if r in g]
-                columns = {r: g[r][()] for r in rules}
-            self._cache["suggestions"] = pd.DataFrame(columns, index=self._trial_index(len(columns[rules[0]])))
-        return self._cache["suggestions"]
+                columns = read(f[group], pd)
+            count = len(next(iter(columns.values())))
+            self._cache[key] = pd.DataFrame(columns, index=self._trial_index(count))
+        return self._cache[key]
 
     def _trial_index(self, count):
         import pandas as pd
