@@ -214,17 +214,18 @@ TEST(H5Output, AResumedShardDescribesItselfWithTheRunsTrialIndices) {
   const WriteOptions resume{true, false, 0};
   RunControl control;
   control.batch = 128;
-  const fs::path path = scratch("resumed_shard.h5");
-  std::string partial;
-  {
-    H5Writer writer(path.string(), p, shard, info, resume);
+  // Trials 400..700 of the shard into `file`, stopped there: its partial file.
+  auto stopped_at_700 = [&](const fs::path &file) {
+    H5Writer writer(file.string(), p, shard, info, resume);
     RunControl part = control;
     part.begin = 400;
     part.end = 700;
     run_trials(p, plan, *cpu, writer, part);
     writer.keep();
-    partial = writer.partial_path();
-  }
+    return writer.partial_path();
+  };
+  const fs::path path = scratch("resumed_shard.h5");
+  std::string partial = stopped_at_700(path);
   {
     H5Writer writer(path.string(), p, shard, info, resume);
     EXPECT_EQ(writer.done(), 300) << writer.resume_note();
@@ -244,15 +245,7 @@ TEST(H5Output, AResumedShardDescribesItselfWithTheRunsTrialIndices) {
   EXPECT_EQ(std::memcmp(b.status.data(), want.status.data() + 400, 600), 0);
 
   const fs::path older = scratch("older_partial.h5");
-  {
-    H5Writer writer(older.string(), p, shard, info, resume);
-    RunControl part = control;
-    part.begin = 400;
-    part.end = 700;
-    run_trials(p, plan, *cpu, writer, part);
-    writer.keep();
-    partial = writer.partial_path();
-  }
+  partial = stopped_at_700(older);
   {
     h5::Id f(H5Fopen(partial.c_str(), H5F_ACC_RDWR, h5::file_access().get()), H5Fclose);
     h5::write_attr(f.get(), "layout_version", std::int64_t{1});
