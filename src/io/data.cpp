@@ -28,28 +28,31 @@ std::string trim(const std::string &s) {
 }
 
 // Text from the file in an error message: printable ASCII as it is, any other byte as \xNN, and no more
-// than the first `shown` bytes (then "..."), so that the message stays one short line whatever the file
-// holds (a binary file, a line of megabytes, a carriage return or a NUL inside a field).
-std::string printable(const std::string &s, std::size_t shown) {
+// than `width` characters of that (then "..."), so that the message stays one short line whatever the
+// file holds (a binary file, a line of megabytes, a carriage return or a NUL inside a field). `cut` tells
+// whether some of `s` was left out.
+std::string printable(const std::string &s, std::size_t width, bool *cut = nullptr) {
   std::string p;
-  for (std::size_t i = 0; i < s.size() && i < shown; ++i) {
+  std::size_t i = 0;
+  for (; i < s.size(); ++i) {
     const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c < 0x7f) {
-      p += static_cast<char>(c);
-    } else {
-      char hex[8];
-      std::snprintf(hex, sizeof hex, "\\x%02x", c);
-      p += hex;
-    }
+    char piece[8] = {static_cast<char>(c), 0};
+    if (c < 0x20 || c >= 0x7f)
+      std::snprintf(piece, sizeof piece, "\\x%02x", c);
+    if (p.size() + std::strlen(piece) > width)
+      break;
+    p += piece;
   }
-  return s.size() > shown ? p + "..." : p;
+  if (cut)
+    *cut = i < s.size();
+  return i < s.size() ? p + "..." : p;
 }
 
 // A field or line in quotes, with its length where it was cut: 'AAAA...' (300 bytes).
 std::string quoted(const std::string &s) {
-  constexpr std::size_t kShown = 40;
-  const std::string q = "'" + printable(s, kShown) + "'";
-  return s.size() > kShown ? q + " (" + std::to_string(s.size()) + " bytes)" : q;
+  bool cut = false;
+  const std::string q = "'" + printable(s, 40, &cut) + "'";
+  return cut ? q + " (" + std::to_string(s.size()) + " bytes)" : q;
 }
 
 // No line of a CSV of numbers comes near this; a file with a longer one is refused before it is read
