@@ -17,6 +17,7 @@
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <type_traits>
 #include <vector>
 
@@ -36,6 +37,7 @@ struct ChunkTrials {
   std::int64_t row, next, end;
   TrajectoryOut spare;
   std::int64_t first;
+  bool records; // whether any trial of the chunk records any value
 
   TrajectoryOut out(std::int64_t t) const {
     auto at = [&](double *base) { return base ? base + (t - first) * row : nullptr; };
@@ -66,11 +68,19 @@ template <int N> struct LaneGroup {
     linear[j] = trials.batch.scan[t] == Scan::linear ? -1 : 0;
   }
 
-  LRF_INLINE bool any_active() const {
-    bool any = false;
-    for (int j = 0; j < N; ++j)
-      any |= active[j] != 0;
-    return any;
+  LRF_INLINE bool any_active() const { return !none(active); }
+
+  // Whether every lane of mask m is 0: the lanes ORed together by halves, in vector registers.
+  static LRF_INLINE bool none(I m) {
+    if constexpr (N == 1) {
+      return m[0] == 0;
+    } else {
+      using Half = typename VectorOf<N / 2>::I;
+      Half lo, hi;
+      std::memcpy(&lo, &m, sizeof lo);
+      std::memcpy(&hi, reinterpret_cast<const char *>(&m) + sizeof lo, sizeof hi);
+      return LaneGroup<N / 2>::none(lo | hi);
+    }
   }
 
   // The loss F at w_new in every lane, on the points of D; a minibatch view draws each lane's points for its
@@ -102,9 +112,10 @@ template <int N> struct LaneGroup {
     const V before = std::is_same_v<D, MinibatchView<V>> ? loss_at(f, data, w, trials) : loss;
     const V dldw_new = (loss_new - before) / (w_new - w);
     const I step_new = step + 1;
-    for (int j = 0; j < N; ++j)
-      if (stepping[j])
-        record(out[j], static_cast<std::int32_t>(step_new[j]), lr[j], loss_new[j], w_new[j]);
+    if (trials.records)
+      for (int j = 0; j < N; ++j)
+        if (stepping[j])
+          record(out[j], static_cast<std::int32_t>(step_new[j]), lr[j], loss_new[j], w_new[j]);
     const V lr_new = linear ? lr + factor : lr * factor;
     const V lowest_new = loss_new < lowest ? loss_new : lowest;
     step = stepping ? step_new : step;
@@ -118,6 +129,8 @@ template <int N> struct LaneGroup {
     const I completed = step_new >= c.epochs;
     const I ended = stepping & (diverged | rose | stalled | completed);
     const I fresh = active & ~started;
+    if (none(fresh | ended)) // the common case: every lane goes on stepping its trial
+      return;
     for (int j = 0; j < N; ++j) {
       if (fresh[j]) { // trial_start
         record(out[j], 0, c.base_lr, loss_new[j], w_new[j]);
@@ -147,7 +160,9 @@ template <int N> struct LaneGroup {
 template <int N, int G, class F, class D>
 LRF_INLINE void run_groups(const Problem &problem, const F &f, const D &data, Batch &batch,
                            std::int64_t begin, std::int64_t end, TrajectoryOut spare) {
-  ChunkTrials trials{batch, problem.row_length(), begin, end, spare, begin};
+  const bool records = !batch.loss.empty() || !batch.weight.empty() || !batch.lr.empty() || spare.loss ||
+                       spare.weight || spare.lr;
+  ChunkTrials trials{batch, problem.row_length(), begin, end, spare, begin, records};
   LaneGroup<N> groups[G];
   for (LaneGroup<N> &g : groups)
     for (int j = 0; j < N; ++j)
