@@ -25,12 +25,14 @@ protected:
   // Kills the same run again and again at random moments, resuming each time, until it completes. The
   // moments scale with `seconds`, the time the whole run takes on this build (a sanitizer build is several
   // times slower), and grow where a resume made no progress before its kill, so that a run is killed
-  // several times but always gets on. Returns the number of kills that hit it.
-  int kill_until_done(const std::string &args, const fs::path &output, const fs::path &partial,
-                      double seconds, std::mt19937 &random) {
+  // several times but always gets on. Progress is what the next resume says it resumes from ("resuming ...
+  // after N of M trials"): a killed writer's file cannot be opened, and its size grows with every resume,
+  // progress or not (what a killed run wrote past the end it recorded stays allocated). Returns the number
+  // of kills that hit it.
+  int kill_until_done(const std::string &args, const fs::path &output, double seconds, std::mt19937 &random) {
     int kills = 0;
     double scale = 0.03 + 0.05 * seconds;
-    std::uintmax_t done = 0;
+    long long resumed_from = -1;
     std::uniform_real_distribution<double> jitter(0.5, 1.5);
     std::string last_err;
     for (int attempt = 0; attempt < 200; ++attempt) {
@@ -46,26 +48,28 @@ protected:
       EXPECT_EQ(o.code, 128 + 9) << o.err;
       last_err = o.err;
       ++kills;
-      // Progress: the partial file grew (it cannot be opened: HDF5 refuses a killed writer's file).
-      const std::uintmax_t now = fs::exists(partial) ? fs::file_size(partial) : 0;
-      if (now == done)
+      // This run resumed from the checkpoint the one before it left: none (0) where it started afresh.
+      const std::size_t at = o.err.find(" after ");
+      const long long from = o.err.find("resuming ") == std::string::npos || at == std::string::npos
+                                 ? 0
+                                 : std::atoll(o.err.c_str() + at + 7);
+      if (from <= resumed_from)
         scale = std::min(scale * 1.5, 2 * seconds + 1);
-      done = now;
+      resumed_from = from;
     }
     ADD_FAILURE() << args << ": never completed; the last run said " << last_err;
     return kills;
   }
 
-  // `run` twice: once whole into whole.h5, timed, then into killed.h5, killed at random moments until it
-  // completes (kill_until_done). Returns the kills.
+  // `run` twice: once whole into whole.h5 (quiet), timed, then into killed.h5, killed at random moments
+  // until it completes (kill_until_done). Returns the kills.
   int whole_and_killed(const std::string &run, std::mt19937 &random) {
     fs::remove(dir_ / "whole.h5");
     fs::remove(dir_ / "killed.h5");
     const auto start = std::chrono::steady_clock::now();
-    EXPECT_EQ(lrfinder(run + " -o whole.h5").code, 0);
+    EXPECT_EQ(lrfinder(run + " -q -o whole.h5").code, 0);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    return kill_until_done(run + " -o killed.h5", dir_ / "killed.h5", dir_ / ".killed.h5.partial", seconds,
-                           random);
+    return kill_until_done(run + " -o killed.h5", dir_ / "killed.h5", seconds, random);
   }
 };
 
@@ -174,8 +178,7 @@ TEST_F(Attack, KilledAtRandomMomentsEveryResumeGivesTheSameBytes) {
   int kills = 0;
   for (const char *options : {"--compress deflate:1 --batch 1000", "--batch 300", "--batch 4096",
                               "--compress deflate:3 --batch 700 --precision f32"}) {
-    kills +=
-        whole_and_killed(std::string("run -q --backend serial -n 40000 --epochs 200 ") + options, random);
+    kills += whole_and_killed(std::string("run --backend serial -n 40000 --epochs 200 ") + options, random);
     expect_same_results(dir_ / "whole.h5", dir_ / "killed.h5");
     EXPECT_FALSE(fs::exists(dir_ / ".killed.h5.partial"));
   }
@@ -190,7 +193,7 @@ TEST_F(Attack, KilledAtRandomMomentsAStatisticsOnlyRunResumesToTheSameStatistics
   int kills = 0;
   for (const char *batch : {"500", "1700"}) {
     kills += whole_and_killed(
-        std::string("run -q --backend serial -n 120000 --epochs 200 --save stats --batch ") + batch, random);
+        std::string("run --backend serial -n 120000 --epochs 200 --save stats --batch ") + batch, random);
     EXPECT_TRUE(ResultFile((dir_ / "killed.h5").string()).summary() ==
                 ResultFile((dir_ / "whole.h5").string()).summary());
     EXPECT_EQ(statistics_of("killed.h5"), statistics_of("whole.h5"));
