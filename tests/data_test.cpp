@@ -1,6 +1,7 @@
-// The data files users have, read as they mean them (`lrfinder run --data FILE` with --columns, --no-header
-// and --sep): x and y by name in any order, pandas' index column, tabs and spaces, no header, chosen
-// columns, a result file given back; and every refusal one line naming the file, the line and the fault.
+// The data files users have, read as they mean them (`lrfinder run --data FILE` with --columns, --no-header,
+// --sep and --decimal): x and y by name in any order, pandas' index column, R's write.csv, write.csv2 and
+// write.table, quoted fields, semicolons with decimal commas, tabs and spaces, no header, chosen columns, a
+// result file given back; and every refusal one line naming the file, the line and the fault.
 #include "cli_util.hpp"
 #include "io/data.hpp"
 
@@ -35,13 +36,15 @@ protected:
   }
 };
 
-DataFormat format(const std::string &columns, bool header = true, Sep sep = Sep::sniff) {
+DataFormat format(const std::string &columns, bool header = true, Sep sep = Sep::sniff,
+                  Decimal decimal = Decimal::sniff) {
   DataFormat f;
   if (!columns.empty()) {
     EXPECT_EQ(parse_columns(columns, f), "") << columns;
   }
   f.header = header;
   f.sep = sep;
+  f.decimal = decimal;
   return f;
 }
 
@@ -65,6 +68,16 @@ TEST_F(Data, EveryFormReadsTheSameValues) {
       {"0,1.5\n1,-2\n2.5,4e-3\n", format("", false)},
       {"1.5,0\n-2,1\n4e-3,2.5\n", format("1,0", false)},
       {"\n1.5 9 0\n-2 9 1\n4e-3 9 2.5\n", format("2,0", false)}, // sniffed from the first non-blank line
+      {"\"\",\"x\",\"y\"\n\"1\",0,1.5\n\"2\",1,-2\n\"3\",2.5,4e-3\n", {}},     // R's write.csv
+      {"\"\";\"x\";\"y\"\n\"1\";0;1,5\n\"2\";1;-2\n\"3\";2,5;4e-3\n", {}},     // R's write.csv2
+      {"x;y\r\n0;1,5\r\n1;-2\r\n2,5;0,004\r\n", {}},                           // a spreadsheet's
+      {"\"x\" \"y\"\n\"1\" 0 1.5\n\"2\" 1 -2\n\"3\" 2.5 4e-3\n", {}},          // R's write.table
+      {"\"x\"\t\"y\"\n\"a b\"\t0\t1.5\n\"c\"\t1\t-2\n\"d\"\t2.5\t4e-3\n", {}}, // ... sep="\t"
+      {"\"id, \"\"n\"\"\",y,\"x\"\n\"1,2\",1.5,0\n\"\",-2, \"1\" \n3,4e-3,2.5\n",
+       {}}, // quoted: , "" and spaces
+      {"x;y\n0;1.5\n1;-2\n2.5;4e-3\n", format("", true, Sep::sniff, Decimal::point)},
+      {"x\ty\n0\t1,5\n1\t-2\n2,5\t4e-3\n", format("", true, Sep::sniff, Decimal::comma)},
+      {"x,y\n0,1.5\n1,-2\n2.5,4e-3\n", format("", true, Sep::comma, Decimal::point)},
   };
   for (const auto &[text, f] : forms) {
     write("data.csv", text);
@@ -82,6 +95,8 @@ TEST_F(Data, TheOptionsOfRunChooseTheForm) {
       {"rows.csv --no-header --columns 1,0", "1.5,0\n-2,1\n4e-3,2.5\n"},
       {"spaces.txt --sep space --no-header", "0 1.5\n1 -2\n2.5 4e-3\n"},
       {"- --sep tab <tabs.tsv", "x\ty\n0\t1.5\n1\t-2\n2.5\t4e-3\n"},
+      {"excel.csv --sep semicolon --decimal comma", "x;y\n0;1,5\n1;-2\n2,5;4e-3\n"},
+      {"points.csv --decimal point", "x;y\n0;1.5\n1;-2\n2.5;4e-3\n"},
   };
   ASSERT_EQ(lrfinder("run -q -n 4 --backend serial --data data.csv -o want.h5").code, 0);
   for (const auto &[args, text] : runs) {
@@ -142,8 +157,17 @@ TEST_F(Data, AHeaderWithoutXAndYSaysWhatToGive) {
                                               "width); to read these two as x and y: --columns 'sepal "
                                               "length,petal width'"},
       {"a,b,c\n1,2,3\n", "line 1: no column 'x' (the header has a, b, c); choose x and y with --columns X,Y"},
-      {"x;y\n1;2\n", "line 1: no column 'x' (the header has x;y); the header is one column (--sep "
-                     "comma|tab|space?)"},
+      {"x|y\n1|2\n", "line 1: no column 'x' (the header has x|y); the header is one column (--sep "
+                     "comma|semicolon|tab|space?)"},
+      {"x,y\n\"1,2\n", "line 2: column 0 opens a quote that does not close on its line"},
+      {"x,y\n1,\"2\"\"\n", "line 2: column 1 opens a quote that does not close on its line"},
+      {"x,y\n\"1\"2,3\n", "line 2: column 0 has text after its closing quote"},
+      {"\"x\" \"y\"\n1 \"2\"3\n", "line 2: column 1 has text after its closing quote"},
+      {"x;y\n0;1.5\n", "line 2: y '1.5' is not a number (read with a decimal comma; for a point: "
+                       "--decimal point)"},
+      {"x\ty\n0\t1,5\n", "line 2: y '1,5' is not a number (a decimal comma? --decimal comma)"},
+      {"\"x\" \"y\"\n\"1\" 0 1.5\n\"2\" 1\n", "line 3: expected 3 columns (row names, then x,y), got 2"},
+      {"x;y\n1,5;2\n1;2;3\n", "line 3: expected 2 columns (x,y), got 3"},
       {"1.5,2\n3,4\n",
        "line 1: expected a header, got the numbers '1.5,2' (a file without one: --no-header)"},
       {"x,x,y\n1,2,3\n", "line 1: columns 0 and 1 are both named 'x'"},
@@ -169,7 +193,7 @@ TEST_F(Data, ChosenColumnsThatAreNotThereAreRefused) {
       {"--columns a,b --no-header", "--columns a,b: without a header (--no-header) the columns are 0-based "
                                     "indices"},
       {"--sep tab", "line 1: no column 'x' (the header has a,b,c); the header is one column (--sep "
-                    "comma|tab|space?)"},
+                    "comma|semicolon|tab|space?)"},
   };
   for (const auto &[options, why] : cases)
     expect_rejected(std::string("run --data abc.csv ") + options,
@@ -196,8 +220,10 @@ TEST_F(Data, BadFormatOptionsAreRefused) {
                   "lrfinder: error: --columns: ',b' is not X,Y (two column names or 0-based indices)");
   expect_rejected("run --data d.csv --columns 1,1",
                   "lrfinder: error: --columns: '1,1' names one column for both x and y");
-  expect_rejected("run --data d.csv --sep semicolon",
-                  "lrfinder: error: --sep: semicolon not in {comma,tab,space}");
+  expect_rejected("run --data d.csv --sep pipe",
+                  "lrfinder: error: --sep: pipe not in {comma,semicolon,tab,space}");
+  expect_rejected("run --data d.csv --decimal dot", "lrfinder: error: --decimal: dot not in {point,comma}");
+  expect_rejected("run --decimal comma", "lrfinder: error: --decimal requires --data");
   expect_rejected("run --columns a,b", "lrfinder: error: --columns requires --data");
   expect_rejected("run --no-header", "lrfinder: error: --no-header requires --data");
   expect_rejected("run --sep tab", "lrfinder: error: --sep requires --data");

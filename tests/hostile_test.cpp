@@ -284,10 +284,9 @@ TEST_F(HostileCli, TrailingCommasHeaderOnlyAndOtherShapesAreRefused) {
       {"x,y\n", "no data rows after the header"},
       {"x,y", "no data rows after the header"},
       {"\n\n \n", "empty file: expected a header and data rows"},
-      {"\"x\",\"y\"\n1,2\n",
-       "line 1: no column 'x' (the header has \"x\", \"y\"); choose x and y with --columns X,Y"},
-      {"x;y\n1;2\n", "line 1: no column 'x' (the header has x;y); the header is one column (--sep "
-                     "comma|tab|space?)"},
+      {"x|y\n1|2\n", "line 1: no column 'x' (the header has x|y); the header is one column (--sep "
+                     "comma|semicolon|tab|space?)"},
+      {"\"x\",\"y\n1,2\n", "line 1: column 1 opens a quote that does not close on its line"},
       {"x,y\r1,2\r", // old Mac line ends
        "line 1: no column 'y' (the header has x, y\\x0d1, 2); choose x and y with --columns X,Y"},
       {"x,y\n1 2,3\n", "line 2: x '1 2' is not a number"},
@@ -314,12 +313,14 @@ TEST_F(HostileCli, BinaryFilesAndLongLinesGetOneShortLine) {
   write("image.csv", bytes("\x89PNG\r\n\x1a\n\0\0\0\rIHDR"));
   expect_rejected("run --data image.csv",
                   "lrfinder: error: --data image.csv: line 1: no column 'x' (the header has \\x89PNG); the "
-                  "header is one column (--sep comma|tab|space?)");
+                  "header is one column (--sep comma|semicolon|tab|space?)");
   // A long header name shows its first 20 bytes.
   write("wide.csv", std::string(300, 'A') + "\n1,2\n");
   expect_rejected("run --data wide.csv",
                   "lrfinder: error: --data wide.csv: line 1: no column 'x' (the header has " +
-                      std::string(20, 'A') + "...); the header is one column (--sep comma|tab|space?)");
+                      std::string(20, 'A') +
+                      "...); the header is one column (--sep "
+                      "comma|semicolon|tab|space?)");
   // A number of 5000 digits overflows: refused, and the message stays short.
   write("digits.csv", "x,y\n" + std::string(5000, '7') + ",2\n");
   expect_rejected("run --data digits.csv", "lrfinder: error: --data digits.csv: line 2: x '" +

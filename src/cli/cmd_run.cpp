@@ -115,10 +115,16 @@ void setup_run_options(CLI::App &app, RunOptions &r) {
          "--no-header", [&o] { o.data_format.header = false; },
          "--data has no header: every line is data, the columns 0 and 1 (or --columns as indices)")
       ->needs(data);
-  add_choice<Sep>(app, "--sep", o.data_format.sep,
-                  {{"comma", Sep::comma}, {"tab", Sep::tab}, {"space", Sep::space}},
-                  "what separates the fields of a --data CSV: comma, tab or space (runs of spaces and tabs); "
-                  "default: as its first line says")
+  add_choice<Sep>(
+      app, "--sep", o.data_format.sep,
+      {{"comma", Sep::comma}, {"semicolon", Sep::semicolon}, {"tab", Sep::tab}, {"space", Sep::space}},
+      "what separates the fields of a --data CSV: comma, semicolon, tab or space (runs of spaces "
+      "and tabs); default: as its first line says (a field in double quotes may hold it)")
+      ->needs(data);
+  add_choice<Decimal>(
+      app, "--decimal", o.data_format.decimal, {{"point", Decimal::point}, {"comma", Decimal::comma}},
+      "the decimal mark of a --data CSV's numbers; default: comma in a semicolon-separated file "
+      "(as spreadsheets and R's write.csv2 write it), else point")
       ->needs(data);
   add_parsed(
       app, "--loss", o.config, parse_loss, "mse|mae|huber[:DELTA]|logistic",

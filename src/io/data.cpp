@@ -148,34 +148,73 @@ std::vector<std::string> split_at(const std::string &line, char sep) {
   return fields;
 }
 
-// The fields of a line separated by runs of spaces and tabs (the '\r' of a CRLF line end is one too).
-std::vector<std::string> split_blanks(const std::string &line) {
-  const char *blank = " \t\r";
-  std::vector<std::string> fields;
-  for (auto b = line.find_first_not_of(blank); b != std::string::npos; b = line.find_first_not_of(blank, b)) {
-    const auto e = line.find_first_of(blank, b);
-    fields.push_back(line.substr(b, e - b));
-    b = e;
-  }
-  return fields;
+char separator(Sep sep) {
+  return sep == Sep::semicolon ? ';' : sep == Sep::tab ? '\t' : ',';
 }
 
+// What separates the fields of a line: a semicolon outside quotes, else a comma, else a tab, else spaces,
+// else (one field) a comma.
 Sep sniff(const std::string &line) {
-  if (line.find(',') != std::string::npos)
-    return Sep::comma;
-  if (line.find('\t') != std::string::npos)
-    return Sep::tab;
-  return trim(line).find(' ') != std::string::npos ? Sep::space : Sep::comma;
+  bool in_quotes = false, seen[256] = {};
+  for (const char c : trim(line)) {
+    if (c == '"')
+      in_quotes = !in_quotes;
+    else if (!in_quotes)
+      seen[static_cast<unsigned char>(c)] = true;
+  }
+  return seen[';']    ? Sep::semicolon
+         : seen[',']  ? Sep::comma
+         : seen['\t'] ? Sep::tab
+         : seen[' ']  ? Sep::space
+                      : Sep::comma;
 }
 
-std::vector<std::string> fields_of(const std::string &line, Sep sep) {
-  switch (sep) {
-  case Sep::tab:
-    return split_at(line, '\t');
-  case Sep::space:
-    return split_blanks(line);
-  default:
-    return split_at(line, ',');
+// The fields of a line, each trimmed of spaces and tabs: separated by `sep` (space: by runs of spaces and
+// tabs, and the '\r' of a CRLF line end is one), a field in double quotes read as CSV quotes it (RFC 4180:
+// a separator inside is text, "" is one quote), so that R's write.csv and write.table and a spreadsheet's
+// quoted fields read as they mean. Returns "" or, where a quote does not close on the line or text follows
+// it, what is wrong with which field.
+std::string split_fields(const std::string &line, Sep sep, std::vector<std::string> &fields) {
+  fields.clear();
+  const bool runs = sep == Sep::space;
+  const char at = runs ? ' ' : separator(sep);
+  const auto blank = [&](char c) { return (c == ' ' || c == '\t' || c == '\r') && (runs || c != at); };
+  const auto fault = [&](const char *what) { return "column " + std::to_string(fields.size()) + what; };
+  const std::size_t n = line.size();
+  std::size_t i = 0;
+  for (;;) {
+    while (i < n && blank(line[i]))
+      ++i;
+    if (runs && i == n)
+      return "";
+    std::string f;
+    if (i < n && line[i] == '"') {
+      for (++i;; ++i) {
+        if (i == n)
+          return fault(" opens a quote that does not close on its line");
+        if (line[i] == '"' && (i + 1 == n || line[i + 1] != '"'))
+          break;
+        i += line[i] == '"'; // "" is one quote
+        f += line[i];
+      }
+      ++i; // the closing quote
+      if (!runs)
+        while (i < n && blank(line[i]))
+          ++i;
+      if (i < n && (runs ? !blank(line[i]) : line[i] != at))
+        return fault(" has text after its closing quote");
+    } else {
+      std::size_t e = i;
+      while (e < n && (runs ? !blank(line[e]) : line[e] != at))
+        ++e;
+      f = trim(line.substr(i, e - i));
+      i = e;
+    }
+    fields.push_back(std::move(f));
+    if (i == n)
+      return "";
+    if (!runs)
+      ++i; // the separator
   }
 }
 
@@ -185,6 +224,7 @@ struct Row {
   const std::string &text; // the line as read
   std::int64_t line;
   std::vector<std::string> fields;
+  Sep sep; // as given or sniffed
   std::string where() const { return file + ": line " + std::to_string(line); }
 };
 
@@ -192,7 +232,7 @@ struct Row {
 // each to `take` as it goes: a large file is never held as text, only as the values the caller keeps.
 void read_rows(Input &in, Sep sep, const std::function<void(const Row &)> &take) {
   std::string line;
-  Row row{in.label(), line, 0, {}};
+  Row row{in.label(), line, 0, {}, sep};
   for (;;) {
     const Line got = read_line(in, line);
     if (got == Line::end)
@@ -205,9 +245,11 @@ void read_rows(Input &in, Sep sep, const std::function<void(const Row &)> &take)
       line.erase(0, 3); // UTF-8 byte order mark
     if (trim(line).empty())
       continue;
-    if (sep == Sep::sniff)
-      sep = sniff(line);
-    row.fields = fields_of(line, sep);
+    if (row.sep == Sep::sniff)
+      row.sep = sniff(line);
+    const std::string wrong = split_fields(line, row.sep, row.fields);
+    if (!wrong.empty())
+      throw InputError(row.where() + ": " + wrong);
     take(row);
   }
 }
@@ -242,18 +284,31 @@ void read_csv(Input &in, const std::vector<std::string> &header,
     throw InputError(in.label() + ": no data rows after the header");
 }
 
-// A whole field read as a number: strtod stops at a NUL byte inside it, which would pass "1\0junk" as 1.
-bool read_number(const std::string &s, double &v) {
+// A whole field read as a number, its decimal mark a point or (`comma`) a comma: strtod stops at a NUL byte
+// inside it, which would pass "1\0junk" as 1.
+bool read_number(const std::string &s, double &v, bool comma = false) {
+  std::string text = s;
+  if (comma) {
+    if (text.find('.') != std::string::npos)
+      return false;
+    std::replace(text.begin(), text.end(), ',', '.');
+  }
   char *end = nullptr;
-  v = std::strtod(s.c_str(), &end);
-  return !s.empty() && end == s.c_str() + s.size();
+  v = std::strtod(text.c_str(), &end);
+  return !text.empty() && end == text.c_str() + text.size();
 }
 
-double parse_finite(const Row &row, std::size_t col, const std::string &name) {
+double parse_finite(const Row &row, std::size_t col, const std::string &name, bool comma = false) {
   const std::string &s = row.fields[col];
   double v = 0;
-  if (!read_number(s, v))
-    throw InputError(row.where() + ": " + name + " " + quoted(s) + " is not a number");
+  if (!read_number(s, v, comma)) {
+    std::string why = row.where() + ": " + name + " " + quoted(s) + " is not a number";
+    if (comma && s.find('.') != std::string::npos)
+      why += " (read with a decimal comma; for a point: --decimal point)";
+    else if (!comma && s.find(',') != std::string::npos)
+      why += " (a decimal comma? --decimal comma)";
+    throw InputError(why);
+  }
   if (!std::isfinite(v))
     throw InputError(row.where() + ": " + name + " " + quoted(s) + " is not finite");
   return v;
@@ -340,7 +395,7 @@ std::string suggested_columns(const std::vector<std::string> &named) {
   else
     why += quoted(spec) + " (the header has " + listing(names) + ")";
   if (names.size() == 1) { // a semicolon or other separator that lrfinder does not split at
-    why += "; the header is one column (--sep comma|tab|space?)";
+    why += "; the header is one column (--sep comma|semicolon|tab|space?)";
   } else if (!given) {
     const std::vector<std::string> named(names.begin() + (names[0].empty() ? 1 : 0), names.end());
     const std::string suggested = named.size() == 2 ? suggested_columns(named) : "";
@@ -359,7 +414,8 @@ std::string label(const char *axis, const std::string &name, std::size_t at) {
 
 // The columns as the header says: x and y by name (pandas' unnamed index column first is passed over), or
 // those of --columns (`given`).
-Columns header_columns(const Row &header, const std::string &x_spec, const std::string &y_spec, bool given) {
+Columns header_columns(const Row &header, const std::string &x_spec, const std::string &y_spec, bool given,
+                       bool comma) {
   const auto &names = header.fields;
   for (std::size_t i = names.size() > 1 ? 1 : 0; i < names.size(); ++i)
     if (names[i].empty())
@@ -368,7 +424,7 @@ Columns header_columns(const Row &header, const std::string &x_spec, const std::
   const bool by_name = x && y && names[*x] == x_spec && names[*y] == y_spec;
   double number = 0;
   if (!by_name &&
-      std::all_of(names.begin(), names.end(), [&](const auto &n) { return read_number(n, number); }))
+      std::all_of(names.begin(), names.end(), [&](const auto &n) { return read_number(n, number, comma); }))
     throw InputError(header.where() + ": expected a header, got the numbers " + quoted(trim(header.text)) +
                      " (a file without one: --no-header)");
   if (!x)
@@ -401,6 +457,16 @@ Columns indexed_columns(const Row &first, const std::string &x_spec, const std::
                  "y (column " + std::to_string(y) + ")"};
 }
 
+// R's write.table writes no name for its row names, so that its header is one field short of its rows:
+// then the columns the header names are those after the first, as R's read.table reads them (but a first
+// row one field longer only by a separator at its end is that row's fault).
+void after_row_names(Columns &c) {
+  ++c.x;
+  ++c.y;
+  ++c.width;
+  c.as = "row names, then " + c.as;
+}
+
 XY read_csv_data(Input &in, const DataFormat &format) {
   const auto specs = column_specs(format);
   const std::string &x_spec = specs.first, &y_spec = specs.second;
@@ -409,16 +475,22 @@ XY read_csv_data(Input &in, const DataFormat &format) {
                      ": without a header (--no-header) the columns are 0-based indices");
   XY d;
   std::optional<Columns> columns;
+  bool comma = false, first_row = true;
   read_rows(in, format.sep, [&](const Row &row) {
     if (!columns) {
-      columns = format.header ? header_columns(row, x_spec, y_spec, !format.x_column.empty())
+      comma =
+          format.decimal == Decimal::comma || (format.decimal == Decimal::sniff && row.sep == Sep::semicolon);
+      columns = format.header ? header_columns(row, x_spec, y_spec, !format.x_column.empty(), comma)
                               : indexed_columns(row, x_spec, y_spec);
       if (format.header)
         return;
     }
+    if (first_row && format.header && row.fields.size() == columns->width + 1 && !row.fields.back().empty())
+      after_row_names(*columns);
+    first_row = false;
     check_width(row, columns->width, columns->as);
-    d.x.push_back(parse_finite(row, columns->x, columns->x_label));
-    d.y.push_back(parse_finite(row, columns->y, columns->y_label));
+    d.x.push_back(parse_finite(row, columns->x, columns->x_label, comma));
+    d.y.push_back(parse_finite(row, columns->y, columns->y_label, comma));
   });
   if (!columns)
     throw InputError(in.label() + (format.header ? ": empty file: expected a header and data rows"

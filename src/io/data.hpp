@@ -10,18 +10,26 @@
 
 namespace lrf {
 
-// What separates the fields of a CSV data file: `sniff` decides from its first non-blank line (a comma
-// there: comma; else a tab: tab; else spaces: space; else comma, a file of one column).
-enum class Sep { sniff, comma, tab, space }; // space: any run of spaces and tabs
+// What separates the fields of a CSV data file: `sniff` decides from its first non-blank line (outside
+// double quotes, a semicolon there: semicolon; else a comma: comma; else a tab: tab; else spaces: space;
+// else comma, a file of one column).
+enum class Sep { sniff, comma, semicolon, tab, space }; // space: any run of spaces and tabs
 
-// How a data file is laid out (`lrfinder run --columns X,Y --no-header --sep S`).
+// The decimal mark of a CSV data file's numbers: `sniff` is a comma in a semicolon-separated file (as
+// spreadsheets in locales with a decimal comma and R's write.csv2 write it), else a point.
+enum class Decimal { sniff, point, comma };
+
+// How a data file is laid out (`lrfinder run --columns X,Y --no-header --sep S --decimal D`). A field in
+// double quotes is read as CSV quotes it (a separator inside is text, "" is one quote).
 struct DataFormat {
   // The x and y columns, each a name in the header or a 0-based index (a whole number that is not a name);
   // "" for both: the columns named x and y (pandas' unnamed index column first is passed over), without a
-  // header 0 and 1. In an HDF5 file they are dataset paths ("feature" is /feature).
+  // header 0 and 1. A header one name short of the rows (R's write.table) names the columns after the
+  // first. In an HDF5 file they are dataset paths ("feature" is /feature).
   std::string x_column, y_column;
   bool header = true; // false: every line is data, and the columns are indices
   Sep sep = Sep::sniff;
+  Decimal decimal = Decimal::sniff;
 };
 
 // A CSV file as `format` says (by default one whose header has x and y), or an HDF5 file with 1-D datasets

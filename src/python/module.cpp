@@ -112,8 +112,12 @@ JobSettings settings_from(const nb::dict &given) {
     else if (k == "header")
       s.data_format.header = nb::cast<bool>(value);
     else if (k == "sep")
-      s.data_format.sep =
-          choice<Sep>(k, value, {{"comma", Sep::comma}, {"tab", Sep::tab}, {"space", Sep::space}});
+      s.data_format.sep = choice<Sep>(
+          k, value,
+          {{"comma", Sep::comma}, {"semicolon", Sep::semicolon}, {"tab", Sep::tab}, {"space", Sep::space}});
+    else if (k == "decimal")
+      s.data_format.decimal =
+          choice<Decimal>(k, value, {{"point", Decimal::point}, {"comma", Decimal::comma}});
     else if (k == "trials")
       s.plan.trials = whole(k, value, 1);
     else if (k == "epochs")

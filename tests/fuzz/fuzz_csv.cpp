@@ -1,7 +1,7 @@
 // Fuzz target: the CSV readers of --data and --trials-from on arbitrary bytes, --data both as it reads by
-// default and in a form (--columns, --no-header, --sep) the input's last byte chooses. An input must be
-// read into values that keep the documented guarantees, or be refused with an InputError of one short
-// line; a crash, a sanitizer report, another exception or a broken guarantee is a finding (abort).
+// default and in a form (--columns, --no-header, --sep, --decimal) the input's last byte chooses. An input
+// must be read into values that keep the documented guarantees, or be refused with an InputError of one
+// short line; a crash, a sanitizer report, another exception or a broken guarantee is a finding (abort).
 #include "core/errors.hpp"
 #include "fuzz_util.hpp"
 #include "io/data.hpp"
@@ -30,11 +30,12 @@ void check_message(const lrf::InputError &e) {
     require(c >= 0x20 && c != 0x7f, "an error message holds a control byte");
 }
 
-// A form of --data: the separator (sniffed or given), a header or none, and the columns (x and y by
-// name, other names, indices, an index past any line).
+// A form of --data: the separator and the decimal mark (sniffed or given), a header or none, and the
+// columns (x and y by name, other names, indices, an index past any line).
 lrf::DataFormat format_of(std::uint8_t b) {
   lrf::DataFormat f;
-  f.sep = static_cast<lrf::Sep>(b & 3);
+  f.sep = static_cast<lrf::Sep>((b & 3) + (b >> 7));
+  f.decimal = static_cast<lrf::Decimal>((b >> 6) & 1 ? 1 + (b & 1) : 0);
   f.header = (b & 4) == 0;
   const char *columns[] = {"", "y,x", "feature,target", "1,0", "2,0", "0,99999999", "x,0", "/a,b"};
   if (*columns[(b >> 3) & 7])

@@ -11,6 +11,7 @@ import time
 
 import h5py
 import numpy as np
+import pandas as pd
 import pytest
 
 import lrfinder
@@ -98,6 +99,15 @@ def test_arrays_give_the_file_of_a_csv(tmp_path):
     lrfinder.run(tmp_path / "other.tsv", columns=["feature", "target"], trials=30, loss="huber",
                  output=tmp_path / "tsv.h5", progress=False)
     assert_same_file(tmp_path / "tsv.h5", tmp_path / "cli.h5")
+    # a spreadsheet's habits, as pandas writes them: semicolons, decimal commas, its index column first
+    pd.DataFrame({"x": x, "y": y}).to_csv(tmp_path / "excel.csv", sep=";", decimal=",")
+    assert open(tmp_path / "excel.csv").readline() == ";x;y\n"
+    for options in ({}, {"sep": "semicolon", "decimal": "comma"}):
+        lrfinder.run(tmp_path / "excel.csv", trials=30, loss="huber", output=tmp_path / "excel.h5",
+                     progress=False, overwrite=True, **options)
+        assert_same_file(tmp_path / "excel.h5", tmp_path / "cli.h5")
+    with pytest.raises(ValueError, match="decimal: 'dot' is not one of"):
+        lrfinder.run(tmp_path / "excel.csv", decimal="dot")
 
 
 def test_result_holds_the_file(tmp_path):

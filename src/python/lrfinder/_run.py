@@ -9,7 +9,7 @@ from . import _lrfinder
 from ._result import Result
 
 
-def run(x=None, y=None, *, columns=None, header=True, sep=None, trials=None, scan=None, factors=None, linear_factors=None, exp_factors=None,
+def run(x=None, y=None, *, columns=None, header=True, sep=None, decimal=None, trials=None, scan=None, factors=None, linear_factors=None, exp_factors=None,
         end_lr=None, epochs=None, base_lr=None, diverge=None, stop_factor=None, w_min=None, w_max=None,
         seed=None, loss=None, minibatch=None, arith=None, numpy_sum=None, backend="auto", threads=None,
         devices=None, batch=None, trials_from=None, shard=None, save=None, precision=None, compress=None,
@@ -18,8 +18,9 @@ def run(x=None, y=None, *, columns=None, header=True, sep=None, trials=None, sca
     """Runs the trials and returns their Result.
 
     Data: `x` and `y` (1-D, equal length, finite), or `x` alone as the path of a data file (CSV or HDF5,
-    as `--data`; `columns` "X,Y" or a pair of names or indices, header=False and `sep` "comma", "tab" or
-    "space" as `--columns`, `--no-header` and `--sep`), or neither for the seed's y = 2.5x.
+    as `--data`; `columns` "X,Y" or a pair of names or indices, header=False, `sep` "comma", "semicolon",
+    "tab" or "space" and `decimal` "point" or "comma" as `--columns`, `--no-header`, `--sep` and
+    `--decimal`), or neither for the seed's y = 2.5x.
 
     Every other keyword is the `lrfinder run` option of that name (`base_lr` for `--base-lr`; README
     "Options"), None for its default. Factors are a list (trials cycle through them) or "LO:HI" (each trial
@@ -43,11 +44,11 @@ def run(x=None, y=None, *, columns=None, header=True, sep=None, trials=None, sca
         "skip_end": skip_end, "overwrite": overwrite, "resume": resume,
     }
     settings.update(_factor_settings(scan, factors, linear_factors, exp_factors))
-    if columns is not None or not header or sep is not None:
+    if columns is not None or not header or sep is not None or decimal is not None:
         if not isinstance(x, (str, os.PathLike)) or y is not None:
-            raise ValueError("columns, header and sep: only with the path of a data file as x")
+            raise ValueError("columns, header, sep and decimal: only with the path of a data file as x")
         settings.update(columns=columns if columns is None or isinstance(columns, str)
-                        else ",".join(str(c) for c in columns), header=header, sep=sep)
+                        else ",".join(str(c) for c in columns), header=header, sep=sep, decimal=decimal)
     if devices is not None:
         settings["devices"] = ",".join(str(int(d)) for d in devices) if not isinstance(devices, str) else devices
     xs, ys = _data(x, y, settings)
