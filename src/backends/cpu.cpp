@@ -160,8 +160,7 @@ template <int N> struct LaneGroup {
 template <int N, int G, class F, class D>
 LRF_INLINE void run_groups(const Problem &problem, const F &f, const D &data, Batch &batch,
                            std::int64_t begin, std::int64_t end, TrajectoryOut spare) {
-  const bool records = !batch.loss.empty() || !batch.weight.empty() || !batch.lr.empty() || spare.loss ||
-                       spare.weight || spare.lr;
+  const bool records = batch.kept().arrays() != 0 || spare.loss || spare.weight || spare.lr;
   ChunkTrials trials{batch, problem.row_length(), begin, end, spare, begin, records};
   LaneGroup<N> groups[G];
   for (LaneGroup<N> &g : groups)
