@@ -287,15 +287,16 @@ void read_csv(Input &in, const std::vector<std::string> &header,
 // A whole field read as a number, its decimal mark a point or (`comma`) a comma: strtod stops at a NUL byte
 // inside it, which would pass "1\0junk" as 1.
 bool read_number(const std::string &s, double &v, bool comma = false) {
-  std::string text = s;
   if (comma) {
-    if (text.find('.') != std::string::npos)
+    if (s.find('.') != std::string::npos)
       return false;
-    std::replace(text.begin(), text.end(), ',', '.');
+    std::string pointed = s;
+    std::replace(pointed.begin(), pointed.end(), ',', '.');
+    return read_number(pointed, v);
   }
   char *end = nullptr;
-  v = std::strtod(text.c_str(), &end);
-  return !text.empty() && end == text.c_str() + text.size();
+  v = std::strtod(s.c_str(), &end);
+  return !s.empty() && end == s.c_str() + s.size();
 }
 
 double parse_finite(const Row &row, std::size_t col, const std::string &name, bool comma = false) {
@@ -475,7 +476,7 @@ XY read_csv_data(Input &in, const DataFormat &format) {
                      ": without a header (--no-header) the columns are 0-based indices");
   XY d;
   std::optional<Columns> columns;
-  bool comma = false, first_row = true;
+  bool comma = false;
   read_rows(in, format.sep, [&](const Row &row) {
     if (!columns) {
       comma =
@@ -485,9 +486,8 @@ XY read_csv_data(Input &in, const DataFormat &format) {
       if (format.header)
         return;
     }
-    if (first_row && format.header && row.fields.size() == columns->width + 1 && !row.fields.back().empty())
-      after_row_names(*columns);
-    first_row = false;
+    if (d.x.empty() && format.header && row.fields.size() == columns->width + 1 && !row.fields.back().empty())
+      after_row_names(*columns); // the first data row
     check_width(row, columns->width, columns->as);
     d.x.push_back(parse_finite(row, columns->x, columns->x_label, comma));
     d.y.push_back(parse_finite(row, columns->y, columns->y_label, comma));
