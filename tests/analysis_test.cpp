@@ -202,15 +202,21 @@ TEST(Rules, IgniteAnswersTheRateOfTheNextIteration) {
   // the lowest is the last, and the grads 0.5 * (next - previous) at the inner points 1..3 are -0.7375,
   // -1.200625, -1.640...: point 3, and ignite answers the rate logged with it, r_(3+1) = 16 (rates double).
   Scanned s(2, {100, 90, 80, 70, 60});
-  std::vector<double> scratch(1024);
-  const std::int64_t n = rules::exp_smoothed_record(s.view, 500, scratch.data());
-  ASSERT_EQ(n, 5);
-  EXPECT_EQ(scratch[1], 0.05 * 90 + (1 - 0.05) * 100);
-  EXPECT_EQ(rules::ignite(s.view, scratch.data(), n), 16);
+  const std::vector<double> debias = debias_table(500);
+  std::vector<double> scratch(static_cast<std::size_t>(rule_scratch(500)));
+  double *smoothed = scratch.data() + 2 * rule_scratch_part(500);
+  auto record = [&](const TrialView &t) {
+    return rules::record_all(t, RuleTables{debias.data()}, scratch.data(), scratch.data() + rule_scratch_part(500),
+                             smoothed);
+  };
+  const rules::Recorded<double> r = record(s.view);
+  ASSERT_EQ(r.smoothed, 5);
+  EXPECT_EQ(r.lowest, 4);
+  EXPECT_EQ(smoothed[1], 0.05 * 90 + (1 - 0.05) * 100);
+  EXPECT_EQ(rules::ignite(s.view, smoothed, r.lowest), 16);
   // Fewer than 3 points up to the lowest: ignite raises; no answer.
   Scanned early(2, {100, 1, 1000, 1000}); // smoothed 100, 95.05, 140.3, 183.3
-  EXPECT_TRUE(std::isnan(rules::ignite(early.view, scratch.data(),
-                                       rules::exp_smoothed_record(early.view, 500, scratch.data()))));
+  EXPECT_TRUE(std::isnan(rules::ignite(early.view, smoothed, record(early.view).lowest)));
 }
 
 TEST(Smoothing, ParsesTheThreeForms) {

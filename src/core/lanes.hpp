@@ -123,16 +123,17 @@ inline RuleVecI select(RuleVecI m, RuleVecI a, RuleVecI b) {
   return m ? a : b;
 }
 inline bool any(RuleVecI m) {
-  std::int64_t r = 0;
-  for (int j = 0; j < kRuleLanes; ++j)
-    r |= m[j];
-  return r != 0;
+  const RuleVecI half = m | __builtin_shufflevector(m, m, 2, 3, 0, 1);
+  return (half | __builtin_shufflevector(half, half, 1, 0, 3, 2))[0] != 0;
 }
 inline RuleVecI not_(RuleVecI m) {
   return ~m;
 }
 inline bool done(RuleVecI open, std::int64_t i) {
-  return (i & 7) == 0 && !any(open);
+  if ((i & 7) != 0)
+    return false;
+  __asm__ volatile(""); // keeps the look every eighth step: without it GCC looks at every step
+  return !any(open);
 }
 inline double at(RuleVec v, int j) {
   return v[j];

@@ -13,30 +13,15 @@ namespace rules {
 
 // ---- fastai (fastai/fastai: fastai/callback/schedule.py at 0a049e8a, fastai/learner.py at 5bc369c2) ----
 
-// The losses fastai's Recorder keeps during `lr_find` (LRFinder callback), in out[0..n): after every batch
-// AvgSmoothLoss accumulates val = torch.lerp(loss, val, 0.98) and records val / (1 - 0.98**count), count
-// being the batches so far; then LRFinder keeps the best and cancels the fit once the smoothed loss exceeds
-// 4x the best (stop_div) or train_iter reaches num_it, which LRFinder raises to 6 if lower. torch's CPU
-// lerp kernel (AVX2 and AVX-512) computes a weight >= 0.5 as fmadd(weight - 1, end - start, end), one
-// rounding: hence the explicit fma. The recorded rate of batch i is r_i.
-template <class V> LRF_HD LaneI<V> fastai_record(const TrialLanes<V> &t, const RuleTables &tables, V *out) {
-  V val = splat<V>(0), best = splat<V>(kInf);
-  LaneI<V> n = splat_i<V>(0);
-  LaneM<V> on = n == 0;
-  const std::int32_t num_it = t.epochs < 6 ? 6 : t.epochs;
-  for (std::int32_t i = 0; i < num_it; ++i) {
-    on = on & measured(t, i);
-    if (lanes::done(on, i))
-      break;
-    const V loss = t.loss_at(i);
-    val = lanes::fused_multiply_add(splat<V>(kLibraryBeta - 1), val - loss, val);
-    const V smooth = val / tables.debias[i + 1];
-    out[i] = smooth;
-    n = lanes::select(on, splat_i<V>(i + 1), n);
-    best = lanes::select(on & (smooth < best), smooth, best);
-    on = on & lanes::not_(smooth > 4 * best);
-  }
-  return n;
+// The losses fastai's Recorder keeps during `lr_find` (LRFinder callback), recorded by record_all below:
+// after every batch AvgSmoothLoss accumulates val = torch.lerp(loss, val, 0.98) and records
+// val / (1 - 0.98**count), count being the batches so far; then LRFinder keeps the best and cancels the fit
+// once the smoothed loss exceeds 4x the best (stop_div) or train_iter reaches num_it, which LRFinder raises
+// to 6 if lower. torch's CPU lerp kernel (AVX2 and AVX-512) computes a weight >= 0.5 as
+// fmadd(weight - 1, end - start, end), one rounding: hence the explicit fma. The recorded rate of batch i
+// is r_i.
+LRF_HD constexpr std::int32_t fastai_iterations(std::int32_t epochs) {
+  return epochs < 6 ? 6 : epochs;
 }
 
 // lr_find's lists for the suggestion functions: [num_it // 10 : -5] with lr_find's own num_it (epochs, not
@@ -59,23 +44,15 @@ inline FastaiList<double> lane(const FastaiList<RuleVec> &l, int j) {
 }
 #endif
 
-template <class V> LRF_HD FastaiList<V> fastai_list(const TrialLanes<V> &t, const RuleTables &tables, V *scratch) {
+// `recorded` points, the first NaN from point epochs / 10 on at `nan` (-1: none), in `smoothed`.
+template <class V>
+LRF_HD FastaiList<V> fastai_list(const TrialLanes<V> &t, LaneI<V> recorded, LaneI<V> nan, const V *smoothed) {
   using I = LaneI<V>;
-  const I recorded = fastai_record(t, tables, scratch);
   const std::int32_t first = t.epochs / 10;
   const I length = recorded - 5 - first;
-  I n = lanes::select(length > 0, length, splat_i<V>(0));
-  LaneM<V> open = n > 0;
-  const std::int64_t most = lanes::count_max(n);
-  for (std::int64_t j = 0; j < most; ++j) {
-    open = open & (j < n);
-    if (lanes::done(open, j))
-      break;
-    const LaneM<V> nan = open & is_nan(scratch[first + j]);
-    n = lanes::select(nan, splat_i<V>(j), n);
-    open = open & lanes::not_(nan);
-  }
-  return FastaiList<V>{t, scratch + first, 1, first, n};
+  const I n = lanes::select(length > 0, length, splat_i<V>(0));
+  const LaneM<V> cut = (nan >= 0) & (nan - first < n);
+  return FastaiList<V>{t, smoothed + first, 1, first, lanes::select(cut, nan - first, n)};
 }
 
 // The first entry of tail[0..length) not greater than x, where tail decreases: by galloping out from
@@ -145,26 +122,38 @@ LRF_HD inline double fastai_valley(const FastaiList<double> &l, double *tail) {
 // the loss gradients (numpy.gradient, unit spacing) at its two ends differ by more than thresh; the answer
 // is the rate at its left end. Here in one pass over the window's right end r: the highest r where the
 // slide stops (r = n - 1: at once, the left end n - 16; lower: the left end r - 14; none: 0).
-template <class V> LRF_HD V fastai_slide(const FastaiList<V> &l) {
-  using I = LaneI<V>;
-  constexpr std::int64_t lr_diff = 15;
-  constexpr double thresh = 0.005, adjust_value = 1.0;
-  const I n = l.n;
-  const LaneM<V> valid = (n >= 2) & (n >= lr_diff + 1); // np.gradient needs 2 points; lrs[-16] needs 16
-  auto f = [&](std::int64_t i) { return l.loss[i * l.stride]; };
-  I stop = splat_i<V>(-1);
-  const std::int64_t most = lanes::count_max(n);
-  for (std::int64_t r = lr_diff; r < most; ++r) {
-    const V right = lanes::select(r == n - 1, (f(r) - f(r - 1)) / 1.0, (f(r + 1) - f(r - 1)) / 2.0);
+template <class V> struct SlideScan {
+  static constexpr std::int64_t lr_diff = 15;
+  FastaiList<V> l;
+  LaneM<V> valid = (l.n >= 2) & (l.n >= lr_diff + 1); // np.gradient needs 2 points; lrs[-16] needs 16
+  LaneI<V> stop = splat_i<V>(-1);
+  std::int64_t most = lanes::count_max(l.n);
+  LRF_HD LaneM<V> open(std::int64_t r) const { return valid & (r < l.n); }
+  LRF_HD V f(std::int64_t i) const { return l.loss[i * l.stride]; }
+  LRF_HD void step(std::int64_t r) {
+    constexpr double thresh = 0.005;
+    if (r < lr_diff)
+      return;
+    const V right = lanes::select(r == l.n - 1, (f(r) - f(r - 1)) / 1.0, (f(r + 1) - f(r - 1)) / 2.0);
     const std::int64_t left = r - lr_diff;
     const V at_left = left == 0 ? (f(1) - f(0)) / 1.0 : (f(left + 1) - f(left - 1)) / 2.0;
     const V d = right - at_left;
-    const LaneM<V> stops = valid & (r < n) & lanes::not_(lanes::select(d < 0, -d, d) > thresh);
+    const LaneM<V> stops = open(r) & lanes::not_(lanes::select(d < 0, -d, d) > thresh);
     stop = lanes::select(stops, splat_i<V>(r), stop);
   }
-  const I left = lanes::select(stop < 0, splat_i<V>(0), lanes::select(stop == n - 1, n - 1 - lr_diff, stop - lr_diff + 1));
-  return lanes::select(valid, rate_at(l.t, lanes::select(valid, left + l.first, splat_i<V>(-1))) * adjust_value,
-                       splat<V>(kNaN));
+  LRF_HD V answer() const {
+    constexpr double adjust_value = 1.0;
+    const LaneI<V> n = l.n;
+    const LaneI<V> left =
+        lanes::select(stop < 0, splat_i<V>(0), lanes::select(stop == n - 1, n - 1 - lr_diff, stop - lr_diff + 1));
+    return lanes::select(valid, rate_at(l.t, lanes::select(valid, left + l.first, splat_i<V>(-1))) * adjust_value,
+                         splat<V>(kNaN));
+  }
+};
+template <class V> LRF_HD V fastai_slide(const FastaiList<V> &l) {
+  SlideScan<V> scan{l};
+  scan_together(scan);
+  return scan.answer();
 }
 
 #if !defined(__CUDACC__)
@@ -216,10 +205,17 @@ template <class V> LRF_HD V fastai_steep(const FastaiList<V> &l) {
   return m.answer;
 }
 
-// minimum: lrs[losses.argmin()] / 10.
-template <class V> LRF_HD V fastai_minimum(const FastaiList<V> &l) {
-  const LaneI<V> best = argmin<V>([&](std::int64_t j) { return l.loss[j * l.stride]; }, l.n);
+// minimum: lrs[losses.argmin()] / 10; `best`, the argmin (minimum_scan's).
+template <class V> LRF_HD auto minimum_scan(const FastaiList<V> &l) {
+  return argmin_scan<V>(Strided<V>{l.loss, l.stride}, l.n);
+}
+template <class V> LRF_HD V fastai_minimum(const FastaiList<V> &l, LaneI<V> best) {
   return lanes::select(best < 0, splat<V>(kNaN), rate_at(l.t, lanes::select(best < 0, best, best + l.first)) / 10);
+}
+template <class V> LRF_HD V fastai_minimum(const FastaiList<V> &l) {
+  auto scan = minimum_scan(l);
+  scan_together(scan);
+  return fastai_minimum(l, scan.m.best);
 }
 
 // ---- Lightning (Lightning-AI/pytorch-lightning: src/lightning/pytorch/tuner/lr_finder.py at 00127827) ----
@@ -228,30 +224,37 @@ template <class V> LRF_HD V fastai_minimum(const FastaiList<V> &l) {
 // diff(x); interior a*f[i-1] + b*f[i] + c*f[i+1] with a = -dx2 / (dx1 * (dx1 + dx2)),
 // b = (dx2 - dx1) / (dx1 * dx2), c = dx1 / (dx2 * (dx1 + dx2)); ends (f[1] - f[0]) / dx[0] and
 // (f[-1] - f[-2]) / dx[-1]. f[j * f_stride], x[j].
-template <class V>
-LRF_HD V gradient_argmin(const V *f, std::ptrdiff_t f_stride, const V *x, LaneI<V> m) {
+template <class V> struct GradientScan {
+  const V *f;
+  std::ptrdiff_t f_stride;
+  const V *x;
+  LaneI<V> m;
   RunningArgmin<V> lowest{m >= 2};
-  // Points 0..m-2: the left end, then the interior.
-  const std::int64_t most = lanes::count_max(m) - 1;
-  for (std::int64_t j = 0; j < most; ++j) {
-    const LaneM<V> at = lowest.open & (j < m - 1);
-    if (lanes::done(at, j))
-      break;
+  std::int64_t most = lanes::count_max(m) - 1; // points 0..m-2: the left end, then the interior
+  LRF_HD LaneM<V> open(std::int64_t j) const { return lowest.open & (j < m - 1); }
+  LRF_HD void step(std::int64_t j) {
     if (j == 0) {
-      lowest.consider(at, splat_i<V>(0), (f[f_stride] - f[0]) / (x[1] - x[0]), x[0]);
-      continue;
+      lowest.consider(open(0), splat_i<V>(0), (f[f_stride] - f[0]) / (x[1] - x[0]), x[0]);
+      return;
     }
     const V dx1 = x[j] - x[j - 1], dx2 = x[j + 1] - x[j];
     const V a = -dx2 / (dx1 * (dx1 + dx2)), b = (dx2 - dx1) / (dx1 * dx2), c = dx1 / (dx2 * (dx1 + dx2));
-    lowest.consider(at, splat_i<V>(j), a * f[(j - 1) * f_stride] + b * f[j * f_stride] + c * f[(j + 1) * f_stride],
-                     x[j]);
+    lowest.consider(open(j), splat_i<V>(j),
+                    a * f[(j - 1) * f_stride] + b * f[j * f_stride] + c * f[(j + 1) * f_stride], x[j]);
   }
-  // The right end, point m - 1 of each lane.
-  const LaneI<V> last = lanes::select(lowest.open, m - 1, splat_i<V>(1));
-  const V g = (lanes::gather(f, f_stride, last) - lanes::gather(f, f_stride, last - 1)) /
-              (lanes::gather(x, 1, last) - lanes::gather(x, 1, last - 1));
-  lowest.consider(lowest.open, last, g, lanes::gather(x, 1, last));
-  return lowest.answer;
+  // The right end, point m - 1 of each lane; then the answer.
+  LRF_HD V finish() {
+    const LaneI<V> last = lanes::select(lowest.open, m - 1, splat_i<V>(1));
+    const V g = (lanes::gather(f, f_stride, last) - lanes::gather(f, f_stride, last - 1)) /
+                (lanes::gather(x, 1, last) - lanes::gather(x, 1, last - 1));
+    lowest.consider(lowest.open, last, g, lanes::gather(x, 1, last));
+    return lowest.answer;
+  }
+};
+template <class V> LRF_HD V gradient_argmin(const V *f, std::ptrdiff_t f_stride, const V *x, LaneI<V> m) {
+  GradientScan<V> scan{f, f_stride, x, m};
+  scan_together(scan);
+  return scan.finish();
 }
 
 // Lightning's suggestion for one trial whose list holds a non-finite point: the finite points of
@@ -267,87 +270,64 @@ LRF_HD inline double lightning_sparse(const TrialView &t, const double *smoothed
   return gradient_argmin<double>(f, 1, x, m);
 }
 
-// _LRCallback: at the end of batch i (trainer.global_step = i + 1 by then) avg_loss = 0.98 * avg_loss +
-// 0.02 * loss, smoothed = avg_loss / (1 - 0.98**(global_step + 1)); from global_step 2 on, a smoothed loss
-// above 4x the best stops the fit (the point is still recorded); the best is the smoothed loss of step 1
-// and every lower one after. The rate recorded at the batch's start is r_i. Then suggestion(skip_begin=10,
-// skip_end=1): losses[10:-1] and lrs[10:-1], the finite ones, torch.gradient(losses, spacing=[lrs]) and the
-// rate at its argmin; fewer than 2 points: no answer.
-template <class V> LRF_HD V lightning(const TrialLanes<V> &t, const RuleTables &tables, V *scratch) {
-  using I = LaneI<V>;
-  V avg = splat<V>(0), best = splat<V>(0);
-  I n = splat_i<V>(0);
-  LaneM<V> on = n == 0;
-  for (std::int32_t i = 0; i < t.epochs; ++i) {
-    on = on & measured(t, i);
-    if (lanes::done(on, i))
-      break;
-    const std::int32_t step = i + 1;
-    avg = kLibraryBeta * avg + (1 - kLibraryBeta) * t.loss_at(i);
-    const V smoothed = avg / tables.debias[step + 1];
-    const LaneM<V> stop = smoothed > 4.0 * best;
-    best = step == 1 ? smoothed : lanes::select(on & (smoothed < best), smoothed, best);
-    scratch[i] = smoothed;
-    n = lanes::select(on, splat_i<V>(step), n);
-    if (step > 1)
-      on = on & lanes::not_(stop);
+// _LRCallback, recorded by record_all below: at the end of batch i (trainer.global_step = i + 1 by then)
+// avg_loss = 0.98 * avg_loss + 0.02 * loss, smoothed = avg_loss / (1 - 0.98**(global_step + 1)); from
+// global_step 2 on, a smoothed loss above 4x the best stops the fit (the point is still recorded); the
+// best is the smoothed loss of step 1 and every lower one after. The rate recorded at the batch's start is
+// r_i. Then suggestion(skip_begin=10, skip_end=1): losses[10:-1] and lrs[10:-1], the finite ones,
+// torch.gradient(losses, spacing=[lrs]) and the rate at its argmin; fewer than 2 points: no answer.
+// `smoothed` holds n points, the first non-finite from point 10 on at `bad` (-1: none); `part` is
+// scratch of two parts (rule_scratch_part).
+// [skip_begin:-skip_end]: points [10, n - 1). Where they are all finite (`dense`), their rates go to
+// `rates` (a part of scratch) and every such lane's pass is `gradient`; answer() gathers the finite points
+// of any other lane (into `sparse`, two parts of scratch) and takes them one lane at a time.
+template <class V> struct Lightning {
+  static constexpr std::int64_t first = 10;
+  const TrialLanes<V> &t;
+  const V *smoothed;
+  LaneI<V> m;
+  LaneM<V> dense;
+  GradientScan<V> gradient;
+  LRF_HD Lightning(const TrialLanes<V> &trials, const V *list, LaneI<V> n, LaneI<V> bad, V *rates)
+      : t(trials), smoothed(list), m(lanes::select(n - 1 - first > 0, n - 1 - first, splat_i<V>(0))),
+        dense((bad < 0) | (bad >= n - 1)),
+        gradient{list + first, 1, rates, lanes::select(dense, m, splat_i<V>(0))} {
+    if (lanes::any(dense)) {
+      RateWalk<V> walk(t, first);
+      const std::int64_t most = lanes::count_max(m);
+      for (std::int64_t j = 0; j < most; ++j, walk.next())
+        rates[j] = walk.r;
+    }
   }
-  // [skip_begin:-skip_end]: points [10, n - 1). Where they are all finite (`dense`), their rates go to the
-  // second part of scratch and every such lane runs in lockstep; any other lane gathers its finite points.
-  constexpr std::int64_t first = 10;
-  const I m = lanes::select(n - 1 - first > 0, n - 1 - first, splat_i<V>(0));
-  const std::int64_t most = lanes::count_max(m);
-  LaneM<V> dense = m == m;
-  for (std::int64_t j = 0; j < most; ++j)
-    dense = dense & lanes::not_((j < m) & lanes::not_(is_finite(scratch[first + j])));
-  V *part = scratch + rule_scratch_part(t.epochs);
-  V answer = splat<V>(kNaN);
-  if (lanes::any(dense)) {
-    RateWalk<V> walk(t, first);
-    for (std::int64_t j = 0; j < most; ++j, walk.next())
-      part[j] = walk.r;
-    answer = gradient_argmin<V>(scratch + first, 1, part, lanes::select(dense, m, splat_i<V>(0)));
+  LRF_HD V answer(V *sparse) {
+    V answer = gradient.finish();
+    if (lanes::any(lanes::not_(dense))) {
+      double *f = reinterpret_cast<double *>(sparse);
+      double *x = reinterpret_cast<double *>(sparse + rule_scratch_part(t.epochs));
+      for (int j = 0; j < LaneTypes<V>::count; ++j)
+        if (!lanes::at(dense, j))
+          lanes::set_at(answer, j,
+                        lightning_sparse(lane(t, j), reinterpret_cast<const double *>(smoothed) + j,
+                                         LaneTypes<V>::count, first, first + lanes::at(m, j), f, x));
+    }
+    return answer;
   }
-  if (lanes::any(lanes::not_(dense))) {
-    double *f = reinterpret_cast<double *>(part), *x = reinterpret_cast<double *>(part + rule_scratch_part(t.epochs));
-    for (int j = 0; j < LaneTypes<V>::count; ++j)
-      if (!lanes::at(dense, j))
-        lanes::set_at(answer, j,
-                      lightning_sparse(lane(t, j), reinterpret_cast<const double *>(scratch) + j, LaneTypes<V>::count,
-                                       first, first + lanes::at(m, j), f, x));
-  }
-  return answer;
+};
+// `smoothed` holds n points, the first non-finite from point 10 on at `bad` (-1: none); `part` is scratch
+// of two parts (rule_scratch_part).
+template <class V>
+LRF_HD V lightning(const TrialLanes<V> &t, const V *smoothed, LaneI<V> n, LaneI<V> bad, V *part) {
+  Lightning<V> rule(t, smoothed, n, bad, part + rule_scratch_part(t.epochs));
+  scan_together(rule.gradient);
+  return rule.answer(part);
 }
 
 // ---- torch-lr-finder and ignite: the same smoothing and stop ----
 
 // The losses both record (torch-lr-finder range_test(smooth_f=0.05, diverge_th=5), ignite
-// FastaiLRFinder(smooth_f=0.05, diverge_th=5.0)): the first loss as it is and the best; then
-// loss = smooth_f * loss + (1 - smooth_f) * previous, the best kept, and the run stops once a recorded loss
-// exceeds 5x the best. `iterations` is how many the loop may run.
-template <class V> LRF_HD LaneI<V> exp_smoothed_record(const TrialLanes<V> &t, std::int32_t iterations, V *out) {
-  constexpr double smooth_f = 0.05, diverge_th = 5;
-  V best = splat<V>(0), previous = splat<V>(0);
-  LaneI<V> n = splat_i<V>(0);
-  LaneM<V> on = n == 0;
-  for (std::int32_t i = 0; i < iterations; ++i) {
-    on = on & measured(t, i);
-    if (lanes::done(on, i))
-      break;
-    V loss = t.loss_at(i);
-    if (i == 0) {
-      best = loss;
-    } else {
-      loss = smooth_f * loss + (1 - smooth_f) * previous;
-      best = lanes::select(on & (loss < best), loss, best);
-    }
-    out[i] = loss;
-    previous = loss;
-    n = lanes::select(on, splat_i<V>(i + 1), n);
-    on = on & lanes::not_(loss > diverge_th * best);
-  }
-  return n;
-}
+// FastaiLRFinder(smooth_f=0.05, diverge_th=5.0)), by record_all below: the first loss as it is and the
+// best; then loss = smooth_f * loss + (1 - smooth_f) * previous, the best kept, and the run stops once a
+// recorded loss exceeds 5x the best. torch-lr-finder's loop runs `epochs` iterations, ignite's one more.
 
 // numpy.gradient of f[0..m) with unit spacing (edge_order 1), at point j of each lane.
 template <class V> LRF_HD LRF_INLINE V unit_gradient(const V *f, LaneI<V> m, std::int64_t j) {
@@ -359,14 +339,26 @@ template <class V> LRF_HD LRF_INLINE V unit_gradient(const V *f, LaneI<V> m, std
 
 // torch-lr-finder (davidtvs/pytorch-lr-finder: torch_lr_finder/lr_finder.py at 00abb907): range_test
 // records r_i with the loss of iteration i; plot(skip_start=10, skip_end=5) suggests
-// lrs[argmin(np.gradient(losses))] over [10:-5]; fewer than 2 points: np.gradient raises. `loss` is
-// exp_smoothed_record's, n points.
-template <class V> LRF_HD V torch_lr_finder(const TrialLanes<V> &t, const V *loss, LaneI<V> n) {
+// lrs[argmin(np.gradient(losses))] over [10:-5]; fewer than 2 points: np.gradient raises. `loss` is the
+// smoothed losses recorded over `epochs` iterations, n points.
+// Its pass: torch_scan, whose argmin is `best`.
+template <class V> struct UnitGradient {
+  const V *f;
+  LaneI<V> m;
+  LRF_HD V operator()(std::int64_t j) const { return unit_gradient(f, m, j); }
+};
+template <class V> LRF_HD auto torch_scan(const V *loss, LaneI<V> n) {
   constexpr std::int64_t first = 10;
   const LaneI<V> m = n - 5 - first;
-  const LaneI<V> best = argmin<V>([&](std::int64_t j) { return unit_gradient(loss + first, m, j); },
-                                  lanes::select(m < 2, splat_i<V>(0), m));
-  return rate_at(t, lanes::select(best < 0, best, best + first));
+  return argmin_scan<V>(UnitGradient<V>{loss + first, m}, lanes::select(m < 2, splat_i<V>(0), m));
+}
+template <class V> LRF_HD V torch_lr_finder(const TrialLanes<V> &t, LaneI<V> best) {
+  return rate_at(t, lanes::select(best < 0, best, best + 10));
+}
+template <class V> LRF_HD V torch_lr_finder(const TrialLanes<V> &t, const V *loss, LaneI<V> n) {
+  auto scan = torch_scan(loss, n);
+  scan_together(scan);
+  return torch_lr_finder(t, scan.m.best);
 }
 
 // ignite (pytorch/ignite: ignite/handlers/lr_finder.py at 036765e0): FastaiLRFinder logs, after iteration
@@ -375,35 +367,145 @@ template <class V> LRF_HD V torch_lr_finder(const TrialLanes<V> &t, const V *los
 // its _reached_num_iterations ends the run only once `iteration > num_iter`, so the list holds num_iter + 1
 // points (the losses of iterations 0..epochs, where the row has them). lr_suggestion() takes the losses up
 // to and including the lowest (at least 3, else it raises), grads[i] = 0.5 * (loss[i+1] - loss[i-1]) for
-// the inner points and the rate at argmin + 1. `loss` is exp_smoothed_record's over epochs + 1
-// iterations, n points.
-template <class V> LRF_HD V ignite(const TrialLanes<V> &t, const V *loss, LaneI<V> n) {
-  const LaneI<V> m = argmin<V>([&](std::int64_t i) { return loss[i]; }, n) + 1;
-  const LaneI<V> best =
-      argmin<V>([&](std::int64_t i) { return 0.5 * (loss[i + 2] - loss[i]); }, lanes::select(m < 3, splat_i<V>(0), m - 2));
+// the inner points and the rate at argmin + 1. `loss` is the smoothed losses recorded over epochs + 1
+// iterations, the lowest of them (numpy's argmin) at `lowest`.
+// Its pass: ignite_scan, whose argmin is `best`.
+template <class V> struct HalfCentral {
+  const V *f;
+  LRF_HD V operator()(std::int64_t i) const { return 0.5 * (f[i + 2] - f[i]); }
+};
+template <class V> LRF_HD auto ignite_scan(const V *loss, LaneI<V> lowest) {
+  const LaneI<V> m = lowest + 1;
+  return argmin_scan<V>(HalfCentral<V>{loss}, lanes::select(m < 3, splat_i<V>(0), m - 2));
+}
+template <class V> LRF_HD V ignite(const TrialLanes<V> &t, LaneI<V> best) {
   return rate_at(t, lanes::select(best < 0, best, best + 2));
+}
+template <class V> LRF_HD V ignite(const TrialLanes<V> &t, const V *loss, LaneI<V> lowest) {
+  auto scan = ignite_scan(loss, lowest);
+  scan_together(scan);
+  return ignite(t, scan.m.best);
+}
+
+// ---- What every library records, in one pass ----
+
+// The lengths of the lists record_all writes, and what it finds on the way.
+template <class V> struct Recorded {
+  LaneI<V> fastai, fastai_nan;       // fastai: points; the first NaN from point epochs / 10 on (-1: none)
+  LaneI<V> lightning, lightning_bad; // Lightning: points; the first non-finite from point 10 on (-1: none)
+  LaneI<V> smoothed, lowest;         // torch-lr-finder and ignite (epochs + 1 iterations): points; argmin
+  LaneI<V> finite;                   // lrfinder's own rule: the leading finite points, up to the steps
+};
+
+// The lists the libraries record over the trial, each cut where its own stop ends the scan (the sections
+// above say how): fastai's into `fastai`, Lightning's into `lightning`, the one torch-lr-finder and ignite
+// share into `smoothed`, each rule_scratch_part(epochs) values long. One pass over the iterations, so that
+// the three running averages (each a chain of dependent operations) overlap, every lane's own stops and
+// lengths kept apart; an iteration past a list's end changes nothing of it.
+template <class V>
+LRF_HD Recorded<V> record_all(const TrialLanes<V> &t, const RuleTables &tables, V *fastai, V *lightning,
+                              V *smoothed) {
+  using I = LaneI<V>;
+  using M = LaneM<V>;
+  const I none = splat_i<V>(-1), zero = splat_i<V>(0);
+  const M all = zero == 0, off = zero != 0;
+  Recorded<V> r{zero, none, zero, none, zero, none, zero};
+  const std::int32_t fastai_n = fastai_iterations(t.epochs), fastai_first = t.epochs / 10;
+  const std::int32_t smoothed_n = t.epochs + 1;
+  const std::int32_t iterations = fastai_n > smoothed_n ? fastai_n : smoothed_n;
+  M on_fastai = all, on_lightning = all, on_smoothed = all, on_finite = all;
+  V val = splat<V>(0), fastai_best = splat<V>(kInf);          // fastai
+  V average = splat<V>(0), lightning_best = splat<V>(0);      // Lightning
+  V previous = splat<V>(0), smoothed_best = splat<V>(0);      // torch-lr-finder and ignite
+  RunningArgmin<V> lowest{all};
+  for (std::int32_t i = 0; i < iterations; ++i) {
+    const M m = measured(t, i);
+    const V loss = t.loss_at(i);
+    on_fastai = i < fastai_n ? on_fastai & m : off;
+    on_lightning = i < t.epochs ? on_lightning & m : off;
+    on_smoothed = i < smoothed_n ? on_smoothed & m : off;
+    on_finite = on_finite & (i <= t.steps) & is_finite(loss) & is_finite(t.lr_at(i));
+    if (lanes::done(on_fastai | on_lightning | on_smoothed | on_finite, i))
+      break;
+    r.finite = lanes::select(on_finite, splat_i<V>(i + 1), r.finite);
+    if (i < fastai_n) {
+      val = lanes::fused_multiply_add(splat<V>(kLibraryBeta - 1), val - loss, val);
+      const V smooth = val / tables.debias[i + 1];
+      fastai[i] = smooth;
+      r.fastai = lanes::select(on_fastai, splat_i<V>(i + 1), r.fastai);
+      if (i >= fastai_first)
+        r.fastai_nan = lanes::select(on_fastai & (r.fastai_nan < 0) & is_nan(smooth), splat_i<V>(i), r.fastai_nan);
+      fastai_best = lanes::select(on_fastai & (smooth < fastai_best), smooth, fastai_best);
+      on_fastai = on_fastai & lanes::not_(smooth > 4 * fastai_best);
+    }
+    if (i < t.epochs) {
+      const std::int32_t step = i + 1;
+      average = kLibraryBeta * average + (1 - kLibraryBeta) * loss;
+      const V smooth = average / tables.debias[step + 1];
+      const M stop = smooth > 4.0 * lightning_best;
+      lightning_best =
+          step == 1 ? smooth : lanes::select(on_lightning & (smooth < lightning_best), smooth, lightning_best);
+      lightning[i] = smooth;
+      r.lightning = lanes::select(on_lightning, splat_i<V>(step), r.lightning);
+      if (i >= 10)
+        r.lightning_bad = lanes::select(on_lightning & (r.lightning_bad < 0) & lanes::not_(is_finite(smooth)),
+                                        splat_i<V>(i), r.lightning_bad);
+      if (step > 1)
+        on_lightning = on_lightning & lanes::not_(stop);
+    }
+    if (i < smoothed_n) {
+      constexpr double smooth_f = 0.05, diverge_th = 5;
+      V smooth = loss;
+      if (i == 0)
+        smoothed_best = loss;
+      else {
+        smooth = smooth_f * loss + (1 - smooth_f) * previous;
+        smoothed_best = lanes::select(on_smoothed & (smooth < smoothed_best), smooth, smoothed_best);
+      }
+      smoothed[i] = smooth;
+      previous = smooth;
+      r.smoothed = lanes::select(on_smoothed, splat_i<V>(i + 1), r.smoothed);
+      lowest.consider(lowest.open & on_smoothed, splat_i<V>(i), smooth, smooth);
+      on_smoothed = on_smoothed & lanes::not_(smooth > diverge_th * smoothed_best);
+    }
+  }
+  r.lowest = lowest.best;
+  return r;
 }
 
 } // namespace rules
 
 // Every rule's answer for the trial (or each lane's trial), out[r] for Rule r (NaN where a rule has none);
-// scratch holds rule_scratch(t.epochs) values of V. The fastai rules share one list, torch-lr-finder and
-// ignite another.
+// scratch holds rule_scratch(t.epochs) values of V: the three lists record_all writes, then two parts for
+// lrfinder's smoothing, Lightning's rates, valley's tails and Lightning's sparse points. The fastai rules
+// share one list, torch-lr-finder and ignite another. The passes that need no logarithm run together.
 template <class V>
 LRF_HD void suggest_all(const TrialLanes<V> &t, const CurveOptions &own, const RuleTables &tables, V *scratch, V *out) {
-  V *upper = scratch + rule_scratch_part(t.epochs); // the second part of scratch
-  out[static_cast<int>(Rule::steep)] = rules::steep(rules::own_curve(t, own, scratch));
-  const rules::FastaiList<V> list = rules::fastai_list(t, tables, scratch);
-  out[static_cast<int>(Rule::fastai_slide)] = rules::fastai_slide(list);
+  const std::int32_t part = rule_scratch_part(t.epochs);
+  V *fastai = scratch, *lightning = scratch + part, *smoothed = scratch + 2 * part, *work = scratch + 3 * part;
+  const rules::Recorded<V> r = rules::record_all(t, tables, fastai, lightning, smoothed);
+  const rules::Curve<V> curve = rules::own_curve(t, own, r.finite, work);
+  const rules::FastaiList<V> list = rules::fastai_list(t, r.fastai, r.fastai_nan, fastai);
+  // torch-lr-finder's list is the first `epochs` points of the one ignite records, one iteration longer.
+  const LaneI<V> torch_n = lanes::select(r.smoothed < t.epochs, r.smoothed, splat_i<V>(t.epochs));
+  auto lowest = rules::lowest_of(curve);
+  auto minimum = rules::minimum_scan(list);
+  rules::SlideScan<V> slide{list};
+  rules::Lightning<V> lightning_rule(t, lightning, r.lightning, r.lightning_bad, work + part);
+  auto torch = rules::torch_scan(smoothed, torch_n);
+  auto ignite = rules::ignite_scan(smoothed, r.lowest);
+  rules::scan_together(lowest, minimum);
+  rules::scan_together(slide);
+  rules::scan_together(lightning_rule.gradient);
+  rules::scan_together(torch, ignite);
+  out[static_cast<int>(Rule::steep)] = rules::steep(curve, lowest.m.best);
+  out[static_cast<int>(Rule::fastai_slide)] = slide.answer();
   out[static_cast<int>(Rule::fastai_steep)] = rules::fastai_steep(list);
-  out[static_cast<int>(Rule::fastai_minimum)] = rules::fastai_minimum(list);
-  out[static_cast<int>(Rule::fastai_valley)] = rules::fastai_valley(list, upper);
-  out[static_cast<int>(Rule::lightning)] = rules::lightning(t, tables, scratch);
-  // ignite's list runs one iteration longer (rules::ignite); torch-lr-finder's is its first `epochs` points.
-  const LaneI<V> n = rules::exp_smoothed_record(t, t.epochs + 1, scratch);
-  out[static_cast<int>(Rule::torch_lr_finder)] =
-      rules::torch_lr_finder(t, scratch, lanes::select(n < t.epochs, n, splat_i<V>(t.epochs)));
-  out[static_cast<int>(Rule::ignite)] = rules::ignite(t, scratch, n);
+  out[static_cast<int>(Rule::fastai_minimum)] = rules::fastai_minimum(list, minimum.m.best);
+  out[static_cast<int>(Rule::fastai_valley)] = rules::fastai_valley(list, work);
+  out[static_cast<int>(Rule::lightning)] = lightning_rule.answer(work);
+  out[static_cast<int>(Rule::torch_lr_finder)] = rules::torch_lr_finder(t, torch.m.best);
+  out[static_cast<int>(Rule::ignite)] = rules::ignite(t, ignite.m.best);
 }
 
 } // namespace lrf

@@ -112,13 +112,13 @@ struct RuleTables {
 std::vector<double> debias_table(std::int32_t epochs);
 constexpr double kLibraryBeta = 0.98; // fastai AvgSmoothLoss(beta=0.98), Lightning _LRCallback(beta=0.98)
 
-// Scratch the rules need, in values of V: three parts, each longer than any list a library records
-// (fastai runs at least 6 iterations, ignite epochs + 1).
+// Scratch the rules need, in values of V: five parts (suggest_all), each longer than any list a library
+// records (fastai runs at least 6 iterations, ignite epochs + 1).
 LRF_HD constexpr std::int32_t rule_scratch_part(std::int32_t epochs) {
   return (epochs < 6 ? 6 : epochs) + 2;
 }
 LRF_HD constexpr std::int64_t rule_scratch(std::int32_t epochs) {
-  return 3 * static_cast<std::int64_t>(rule_scratch_part(epochs));
+  return 5 * static_cast<std::int64_t>(rule_scratch_part(epochs));
 }
 
 namespace rules {
@@ -132,35 +132,73 @@ template <class V> LRF_HD LRF_INLINE LaneM<V> is_finite(V x) {
 
 // numpy's and torch's argmin over points taken in order, lane by lane: the first NaN if there is one, else
 // the first of the lowest. `answer` is what the caller pairs with the point taken (NaN until one is);
-// `open`, the lanes still looking (a NaN closes one).
+// `open`, the lanes still looking (a NaN closes one). The lowest so far is a running minimum (x86's minpd
+// is `a < b ? a : b`), so that a point's comparison is off the chain of dependent operations from one
+// point to the next.
 template <class V> struct RunningArgmin {
   LaneM<V> open;
   LaneI<V> best = splat_i<V>(-1);
-  V low = splat<V>(0);
+  V low = splat<V>(kInf);
   V answer = splat<V>(kNaN);
+  LaneM<V> fresh = open; // no point taken yet: the first is taken whatever its value (+inf included)
   // Point j, value v, paired answer a, in the lanes `at` (open ones).
   LRF_HD void consider(LaneM<V> at, LaneI<V> j, V v, V a) {
+    const V seen = lanes::select(at, v, splat<V>(kInf)); // +inf changes no minimum
     const LaneM<V> nan = at & is_nan(v);
-    const LaneM<V> take = at & (nan | (best < 0) | (v < low));
+    const LaneM<V> take = (seen < low) | (at & fresh) | nan;
+    low = lanes::select(seen < low, seen, low);
     best = lanes::select(take, j, best);
-    low = lanes::select(take, v, low);
     answer = lanes::select(take, a, answer);
+    fresh = fresh & lanes::not_(at);
     open = open & lanes::not_(nan);
   }
 };
 
+// A pass of a rule over points i = 0, 1, ... as an object, so that several passes run in one loop
+// (scan_together) and their chains of dependent operations overlap: `most` points at most, step(i) for
+// each, and open(i), the lanes that still look at point i (a pass ends early where no lane does).
+//
+// The argmin of value(i) over i < n, lane by lane: `m.best`, -1 where n <= 0.
+template <class V, class F> struct ArgminScan {
+  F value;
+  LaneI<V> n;
+  RunningArgmin<V> m;
+  std::int64_t most;
+  LRF_HD ArgminScan(F f, LaneI<V> count) : value(f), n(count), m{count > 0}, most(lanes::count_max(count)) {}
+  LRF_HD LaneM<V> open(std::int64_t i) const { return m.open & (i < n); }
+  LRF_HD void step(std::int64_t i) { m.consider(open(i), splat_i<V>(i), value(i), value(i)); }
+};
+template <class V, class F> LRF_HD ArgminScan<V, F> argmin_scan(F value, LaneI<V> n) {
+  return ArgminScan<V, F>(value, n);
+}
+
+// value(i) = p[i * stride].
+template <class V> struct Strided {
+  const V *p;
+  std::ptrdiff_t stride;
+  LRF_HD V operator()(std::int64_t i) const { return p[i * stride]; }
+};
+
+// Steps every pass over its points, all in one loop.
+template <class S, class... Rest> LRF_HD void scan_together(S &first, Rest &...rest) {
+  std::int64_t most = first.most;
+  ((most = rest.most > most ? rest.most : most), ...);
+  const decltype(first.open(0)) off{}; // no lane
+  for (std::int64_t i = 0; i < most; ++i) {
+    const auto open = (i < first.most ? first.open(i) : off) | ((i < rest.most ? rest.open(i) : off) | ... | off);
+    if (lanes::done(open, i))
+      break;
+    if (i < first.most)
+      first.step(i);
+    ((i < rest.most ? rest.step(i) : void()), ...);
+  }
+}
+
 // The argmin of value(i) over i < n, lane by lane; -1 where n <= 0.
 template <class V, class F> LRF_HD LaneI<V> argmin(F value, LaneI<V> n) {
-  RunningArgmin<V> m{n > 0};
-  const std::int64_t most = lanes::count_max(n);
-  for (std::int64_t i = 0; i < most; ++i) {
-    const LaneM<V> at = m.open & (i < n);
-    if (lanes::done(at, i))
-      break;
-    const V v = value(i);
-    m.consider(at, splat_i<V>(i), v, v);
-  }
-  return m.best;
+  ArgminScan<V, F> scan(value, n);
+  scan_together(scan);
+  return scan.m.best;
 }
 
 // r_i, the rate of iteration i of a library (of update i + 1 of the row): lr[i + 1] inside the row, then
@@ -228,9 +266,10 @@ template <class V> struct Curve {
   LaneI<V> n;
 };
 
-template <class V> LRF_HD Curve<V> own_curve(const TrialLanes<V> &t, const CurveOptions &o, V *scratch) {
-  using I = LaneI<V>;
-  I n = splat_i<V>(0); // the leading finite points, up to the trial's steps
+// The leading points of the trial whose loss and lr are finite, up to its steps (core/library_rules.hpp's
+// record_all finds the same on its pass).
+template <class V> LRF_HD LaneI<V> leading_finite(const TrialLanes<V> &t) {
+  LaneI<V> n = splat_i<V>(0);
   LaneM<V> open = splat_i<V>(0) == 0;
   for (std::int64_t k = 0; k < t.stored; ++k) {
     open = open & (k <= t.steps) & is_finite(t.loss[k * t.stride]) & is_finite(t.lr[k * t.stride]);
@@ -238,6 +277,13 @@ template <class V> LRF_HD Curve<V> own_curve(const TrialLanes<V> &t, const Curve
       break;
     n = lanes::select(open, splat_i<V>(k + 1), n);
   }
+  return n;
+}
+
+// The curve of the trial's leading_finite points n.
+template <class V>
+LRF_HD Curve<V> own_curve(const TrialLanes<V> &t, const CurveOptions &o, LaneI<V> n, V *scratch) {
+  using I = LaneI<V>;
   const std::int64_t most = lanes::count_max(n);
   const V *loss = t.loss;
   std::ptrdiff_t loss_stride = t.stride;
@@ -267,6 +313,9 @@ template <class V> LRF_HD Curve<V> own_curve(const TrialLanes<V> &t, const Curve
   const std::int64_t offset = o.skip_begin < t.stored ? o.skip_begin : t.stored;
   return Curve<V>{t.lr + offset * t.stride, t.stride, loss + offset * loss_stride, loss_stride, end - begin};
 }
+template <class V> LRF_HD Curve<V> own_curve(const TrialLanes<V> &t, const CurveOptions &o, V *scratch) {
+  return own_curve(t, o, leading_finite(t), scratch);
+}
 
 // A lower bound on ln(b / a) as either of the rules computes it, ieee_log(b / a) or ieee_log(b) -
 // ieee_log(a), for 0 < a < b: 2 (b - a) / (b + a) <= ln(b / a), less margins (2^-40 relative, 2^-40
@@ -288,8 +337,11 @@ template <class V> LRF_HD LRF_INLINE LaneM<V> cannot_beat(V rise, V best, V floo
 // which changes a bit: a point whose slope cannot beat the best so far (slope >= rise / log_ratio_floor)
 // needs no logarithm, and the logarithms of the last two distinct ratios are kept (an exp scan's ratio
 // lr[k] / lr[k-1] takes one to three values).
-template <class V> LRF_HD V steep(const Curve<V> &c) {
-  const LaneI<V> lowest = argmin<V>([&](std::int64_t i) { return c.loss[i * c.loss_stride]; }, c.n);
+// The pass that finds the curve's lowest loss; steep's `lowest` is its argmin.
+template <class V> LRF_HD auto lowest_of(const Curve<V> &c) {
+  return argmin_scan<V>(Strided<V>{c.loss, c.loss_stride}, c.n);
+}
+template <class V> LRF_HD V steep(const Curve<V> &c, LaneI<V> lowest) {
   V best_slope = splat<V>(0), best_lr = splat<V>(kNaN);
   V ratio0 = splat<V>(kNaN), log0 = splat<V>(kNaN), ratio1 = ratio0, log1 = log0; // the kept logarithms
   const std::int64_t most = lanes::count_max(lowest);
@@ -319,6 +371,11 @@ template <class V> LRF_HD V steep(const Curve<V> &c) {
     best_lr = lanes::select(better, lr, best_lr);
   }
   return best_lr;
+}
+template <class V> LRF_HD V steep(const Curve<V> &c) {
+  auto lowest = lowest_of(c);
+  scan_together(lowest);
+  return steep(c, lowest.m.best);
 }
 
 } // namespace rules
