@@ -62,8 +62,7 @@ void setup_run_options(CLI::App &app, RunOptions &r) {
                  "stop_div (4) and torch-lr-finder's diverge_th (5) end a scan; default: off")
       ->type_name("F")
       ->check(number_above(1));
-  add_choice<Scans>(app, "--scan", o.scans,
-                    {{"linear", Scans::linear}, {"exp", Scans::exp}, {"both", Scans::both}},
+  add_choice<Scans>(app, "--scan", o.scans, choices<Scans>(),
                     "learning-rate scan: linear (lr += f), exp (lr *= f), both (half each)");
   auto *end_lr = app.add_option("--end-lr", o.end_lr,
                                 "scan from --base-lr to X in --epochs updates, the fastai way: exp factor "
@@ -89,11 +88,7 @@ void setup_run_options(CLI::App &app, RunOptions &r) {
   app.add_option("--seed", o.plan.seed, "seed of the start weights and drawn factors")
       ->capture_default_str()
       ->check(count_at_least(0));
-  add_choice<BackendKind>(app, "--backend", o.backend,
-                          {{"auto", BackendKind::automatic},
-                           {"cuda", BackendKind::cuda},
-                           {"cpu", BackendKind::cpu},
-                           {"serial", BackendKind::serial}},
+  add_choice<BackendKind>(app, "--backend", o.backend, choices<BackendKind>(),
                           "auto (cuda if a GPU is usable, else cpu), cuda, cpu or serial");
   app.add_option("--threads", o.backend_options.threads, "cpu backend threads (0: every core)")
       ->capture_default_str()
@@ -116,13 +111,12 @@ void setup_run_options(CLI::App &app, RunOptions &r) {
          "--data has no header: every line is data, the columns 0 and 1 (or --columns as indices)")
       ->needs(data);
   add_choice<Sep>(
-      app, "--sep", o.data_format.sep,
-      {{"comma", Sep::comma}, {"semicolon", Sep::semicolon}, {"tab", Sep::tab}, {"space", Sep::space}},
+      app, "--sep", o.data_format.sep, choices<Sep>(),
       "what separates the fields of a --data CSV: comma, semicolon, tab or space (runs of spaces "
       "and tabs); default: as its first line says (a field in double quotes may hold it)")
       ->needs(data);
   add_choice<Decimal>(
-      app, "--decimal", o.data_format.decimal, {{"point", Decimal::point}, {"comma", Decimal::comma}},
+      app, "--decimal", o.data_format.decimal, choices<Decimal>(),
       "the decimal mark of a --data CSV's numbers; default: comma in a semicolon-separated file "
       "(as spreadsheets and R's write.csv2 write it), else point")
       ->needs(data);
@@ -137,11 +131,10 @@ void setup_run_options(CLI::App &app, RunOptions &r) {
                  "trial (default: all points)")
       ->type_name("B")
       ->check(count_at_least(1));
-  add_choice<Arith>(app, "--arith", o.config.arith, {{"exact", Arith::exact}, {"fma", Arith::fma}},
+  add_choice<Arith>(app, "--arith", o.config.arith, choices<Arith>(),
                     "exact: numpy's operations, bit for bit (default); fma: each point's error and square as "
                     "two fused multiply-adds, faster, the same bits on every backend but not numpy's");
-  add_choice<NumpySum>(app, "--numpy-sum", o.numpy_sum,
-                       {{"blocked", NumpySum::blocked}, {"whole", NumpySum::whole}},
+  add_choice<NumpySum>(app, "--numpy-sum", o.numpy_sum, choices<NumpySum>(),
                        "summation order of np.mean to match: blocked (numpy < 2.3, 8192-element buffers) or "
                        "whole (numpy >= 2.3); differs only for more than 8192 points");
   app.add_option("--trials-from", o.trials_from,

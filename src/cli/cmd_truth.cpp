@@ -10,6 +10,7 @@
 #include "cli/report.hpp"
 #include "core/errors.hpp"
 #include "core/format.hpp"
+#include "io/job.hpp"
 #include "io/paths.hpp"
 #include "io/truth_file.hpp"
 #include "run/resources.hpp"
@@ -364,11 +365,7 @@ Command setup_truth(CLI::App &app) {
       "the fixed rates: N from LO to HI, log-spaced (default: the run's base lr to the largest rate any "
       "trial reached, 256 rates)",
       "base-lr:largest:256");
-  add_choice<BackendKind>(app, "--backend", o->backend,
-                          {{"auto", BackendKind::automatic},
-                           {"cuda", BackendKind::cuda},
-                           {"cpu", BackendKind::cpu},
-                           {"serial", BackendKind::serial}},
+  add_choice<BackendKind>(app, "--backend", o->backend, choices<BackendKind>(),
                           "auto (cuda if a GPU is usable, else cpu), cuda, cpu or serial");
   app.add_option("--threads", o->backend_options.threads, "cpu backend threads (0: every core)")
       ->capture_default_str()

@@ -276,8 +276,6 @@ LRF_HD inline double lightning_sparse(const TrialView &t, const double *smoothed
 // best is the smoothed loss of step 1 and every lower one after. The rate recorded at the batch's start is
 // r_i. Then suggestion(skip_begin=10, skip_end=1): losses[10:-1] and lrs[10:-1], the finite ones,
 // torch.gradient(losses, spacing=[lrs]) and the rate at its argmin; fewer than 2 points: no answer.
-// `smoothed` holds n points, the first non-finite from point 10 on at `bad` (-1: none); `part` is
-// scratch of two parts (rule_scratch_part).
 // [skip_begin:-skip_end]: points [10, n - 1). Where they are all finite (`dense`), their rates go to
 // `rates` (a part of scratch) and every such lane's pass is `gradient`; answer() gathers the finite points
 // of any other lane (into `sparse`, two parts of scratch) and takes them one lane at a time.
@@ -347,13 +345,13 @@ template <class V> struct UnitGradient {
   LaneI<V> m;
   LRF_HD V operator()(std::int64_t j) const { return unit_gradient(f, m, j); }
 };
+constexpr std::int64_t kTorchSkipStart = 10;
 template <class V> LRF_HD auto torch_scan(const V *loss, LaneI<V> n) {
-  constexpr std::int64_t first = 10;
-  const LaneI<V> m = n - 5 - first;
-  return argmin_scan<V>(UnitGradient<V>{loss + first, m}, lanes::select(m < 2, splat_i<V>(0), m));
+  const LaneI<V> m = n - 5 - kTorchSkipStart;
+  return argmin_scan<V>(UnitGradient<V>{loss + kTorchSkipStart, m}, lanes::select(m < 2, splat_i<V>(0), m));
 }
 template <class V> LRF_HD V torch_lr_finder(const TrialLanes<V> &t, LaneI<V> best) {
-  return rate_at(t, lanes::select(best < 0, best, best + 10));
+  return rate_at(t, lanes::select(best < 0, best, best + kTorchSkipStart));
 }
 template <class V> LRF_HD V torch_lr_finder(const TrialLanes<V> &t, const V *loss, LaneI<V> n) {
   auto scan = torch_scan(loss, n);

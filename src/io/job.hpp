@@ -16,11 +16,45 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace lrf {
 
 enum class Scans { linear, exp, both };
+
+// The names of each setting that is one of a few values, as `lrfinder run` (--scan, --backend, --sep,
+// --decimal, --arith, --numpy-sum) and lrfinder.run (scan=, backend=, ...) take them: one table each.
+template <class E> using Choices = std::vector<std::pair<std::string, E>>;
+template <class E> const Choices<E> &choices();
+template <> inline const Choices<Scans> &choices<Scans>() {
+  static const Choices<Scans> c{{"linear", Scans::linear}, {"exp", Scans::exp}, {"both", Scans::both}};
+  return c;
+}
+template <> inline const Choices<BackendKind> &choices<BackendKind>() {
+  static const Choices<BackendKind> c{{"auto", BackendKind::automatic},
+                                      {"cuda", BackendKind::cuda},
+                                      {"cpu", BackendKind::cpu},
+                                      {"serial", BackendKind::serial}};
+  return c;
+}
+template <> inline const Choices<Sep> &choices<Sep>() {
+  static const Choices<Sep> c{
+      {"comma", Sep::comma}, {"semicolon", Sep::semicolon}, {"tab", Sep::tab}, {"space", Sep::space}};
+  return c;
+}
+template <> inline const Choices<Decimal> &choices<Decimal>() {
+  static const Choices<Decimal> c{{"point", Decimal::point}, {"comma", Decimal::comma}};
+  return c;
+}
+template <> inline const Choices<Arith> &choices<Arith>() {
+  static const Choices<Arith> c{{"exact", Arith::exact}, {"fma", Arith::fma}};
+  return c;
+}
+template <> inline const Choices<NumpySum> &choices<NumpySum>() {
+  static const Choices<NumpySum> c{{"blocked", NumpySum::blocked}, {"whole", NumpySum::whole}};
+  return c;
+}
 
 struct JobSettings {
   std::string output = "lrfinder.h5";

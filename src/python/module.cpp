@@ -83,11 +83,11 @@ template <class T, class Parse> void parsed(const std::string &name, nb::handle 
     bad(name, problem);
 }
 
-template <class E>
-E choice(const std::string &name, nb::handle value, const std::vector<std::pair<std::string, E>> &choices) {
+// One of the setting's choices (io/job.hpp) by its name.
+template <class E> E choice(const std::string &name, nb::handle value) {
   const std::string t = text(name, value);
   std::string names;
-  for (const auto &[key, v] : choices) {
+  for (const auto &[key, v] : choices<E>()) {
     if (key == t)
       return v;
     names += (names.empty() ? "" : ", ") + key;
@@ -112,12 +112,9 @@ JobSettings settings_from(const nb::dict &given) {
     else if (k == "header")
       s.data_format.header = nb::cast<bool>(value);
     else if (k == "sep")
-      s.data_format.sep = choice<Sep>(
-          k, value,
-          {{"comma", Sep::comma}, {"semicolon", Sep::semicolon}, {"tab", Sep::tab}, {"space", Sep::space}});
+      s.data_format.sep = choice<Sep>(k, value);
     else if (k == "decimal")
-      s.data_format.decimal =
-          choice<Decimal>(k, value, {{"point", Decimal::point}, {"comma", Decimal::comma}});
+      s.data_format.decimal = choice<Decimal>(k, value);
     else if (k == "trials")
       s.plan.trials = whole(k, value, 1);
     else if (k == "epochs")
@@ -129,8 +126,7 @@ JobSettings settings_from(const nb::dict &given) {
     else if (k == "stop_factor")
       s.config.stop_factor = real(k, value, 1);
     else if (k == "scan")
-      s.scans =
-          choice<Scans>(k, value, {{"linear", Scans::linear}, {"exp", Scans::exp}, {"both", Scans::both}});
+      s.scans = choice<Scans>(k, value);
     else if (k == "end_lr")
       s.end_lr = real(k, value, 0);
     else if (k == "linear_factors")
@@ -146,11 +142,7 @@ JobSettings settings_from(const nb::dict &given) {
     else if (k == "seed")
       s.plan.seed = static_cast<std::uint64_t>(whole(k, value, 0));
     else if (k == "backend")
-      s.backend = choice<BackendKind>(k, value,
-                                      {{"auto", BackendKind::automatic},
-                                       {"cuda", BackendKind::cuda},
-                                       {"cpu", BackendKind::cpu},
-                                       {"serial", BackendKind::serial}});
+      s.backend = choice<BackendKind>(k, value);
     else if (k == "threads")
       s.backend_options.threads = static_cast<int>(whole(k, value, 0, 1 << 20));
     else if (k == "devices")
@@ -162,9 +154,9 @@ JobSettings settings_from(const nb::dict &given) {
     else if (k == "minibatch")
       s.config.minibatch = whole(k, value, 1);
     else if (k == "arith")
-      s.config.arith = choice<Arith>(k, value, {{"exact", Arith::exact}, {"fma", Arith::fma}});
+      s.config.arith = choice<Arith>(k, value);
     else if (k == "numpy_sum")
-      s.numpy_sum = choice<NumpySum>(k, value, {{"blocked", NumpySum::blocked}, {"whole", NumpySum::whole}});
+      s.numpy_sum = choice<NumpySum>(k, value);
     else if (k == "trials_from")
       s.trials_from = text(k, value);
     else if (k == "shard")
