@@ -4,6 +4,7 @@
 #include "core/parallel.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <memory>
 #include <new>
 #include <numeric>
@@ -48,6 +49,22 @@ struct LaneRows {
   }
 };
 
+// out[i][j] = row[j][k + i] for i, j < 4.
+static_assert(kRuleLanes == 4, "transpose4 makes vectors of four lanes");
+inline void transpose4(const double *const *row, std::int64_t k, RuleVec *out) {
+  RuleVec a, b, c, d;
+  std::memcpy(&a, row[0] + k, sizeof a);
+  std::memcpy(&b, row[1] + k, sizeof b);
+  std::memcpy(&c, row[2] + k, sizeof c);
+  std::memcpy(&d, row[3] + k, sizeof d);
+  const RuleVec ab_even = __builtin_shufflevector(a, b, 0, 4, 2, 6), ab_odd = __builtin_shufflevector(a, b, 1, 5, 3, 7);
+  const RuleVec cd_even = __builtin_shufflevector(c, d, 0, 4, 2, 6), cd_odd = __builtin_shufflevector(c, d, 1, 5, 3, 7);
+  out[0] = __builtin_shufflevector(ab_even, cd_even, 0, 1, 4, 5);
+  out[1] = __builtin_shufflevector(ab_odd, cd_odd, 0, 1, 4, 5);
+  out[2] = __builtin_shufflevector(ab_even, cd_even, 2, 3, 6, 7);
+  out[3] = __builtin_shufflevector(ab_odd, cd_odd, 2, 3, 6, 7);
+}
+
 // The rules for trials ids[0..count) (count <= kRuleLanes), one per lane; idle lanes repeat the last trial.
 // Compiled for AVX-512, AVX2 with FMA and baseline x86-64, chosen at load time, with every rule inlined
 // into each.
@@ -77,7 +94,13 @@ void suggest_group(const RuleRun &rules, const Problem &problem, Batch &b, const
     lr[j] = from.lr + (id[j] - from.first) * row;
     inside = std::min<std::int64_t>(inside, steps[j] + 1);
   }
-  for (std::int64_t k = 0; k < stored; ++k) {
+  // Entries every lane has, four at a time: four rows' runs transposed into four lane vectors.
+  std::int64_t k = 0;
+  for (; k + 4 <= inside; k += 4) {
+    transpose4(loss, k, &rows.loss[k]);
+    transpose4(lr, k, &rows.lr[k]);
+  }
+  for (; k < stored; ++k) {
     RuleVec l, r;
     for (int j = 0; j < kRuleLanes; ++j) {
       const bool in = k < inside || k <= steps[j];
