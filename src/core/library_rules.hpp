@@ -445,7 +445,7 @@ LRF_HD Recorded<V> record_all(const TrialLanes<V> &t, const RuleTables &tables, 
           step == 1 ? smooth : lanes::select(on_lightning & (smooth < lightning_best), smooth, lightning_best);
       lightning[i] = smooth;
       r.lightning = lanes::select(on_lightning, splat_i<V>(step), r.lightning);
-      if (i >= 10)
+      if (i >= Lightning<V>::first)
         r.lightning_bad = lanes::select(on_lightning & (r.lightning_bad < 0) & lanes::not_(is_finite(smooth)),
                                         splat_i<V>(i), r.lightning_bad);
       if (step > 1)
@@ -476,7 +476,8 @@ LRF_HD Recorded<V> record_all(const TrialLanes<V> &t, const RuleTables &tables, 
 // Every rule's answer for the trial (or each lane's trial), out[r] for Rule r (NaN where a rule has none);
 // scratch holds rule_scratch(t.epochs) values of V: the three lists record_all writes, then two parts for
 // lrfinder's smoothing, Lightning's rates, valley's tails and Lightning's sparse points. The fastai rules
-// share one list, torch-lr-finder and ignite another. The passes that need no logarithm run together.
+// share one list, torch-lr-finder and ignite another. Passes without a logarithm run two by two where
+// that measured faster (lrfinder's lowest loss with fastai's minimum, torch-lr-finder's with ignite's).
 template <class V>
 LRF_HD void suggest_all(const TrialLanes<V> &t, const CurveOptions &own, const RuleTables &tables, V *scratch, V *out) {
   const std::int32_t part = rule_scratch_part(t.epochs);
